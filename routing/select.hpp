@@ -1,0 +1,35 @@
+#pragma once
+// Backend selection: the score of design brief §5, run on a worker for every new connection.
+// No allocation, no lock, no string compare.
+
+#include <cstdint>
+#include <span>
+
+#include "geo/types.hpp"
+#include "routing/types.hpp"
+
+namespace edge::routing {
+
+/// Score of a healthy backend for a client: 100·tier + (c / soft_limit) / weight, lowest wins.
+/// Tier 0: client's country; 1: client's region; 2: the POP's region; 3: any other.
+double score(const backend& b, const geo::location& client, const geo::region_code& pop_region,
+             std::uint32_t live) noexcept;
+
+/// Picks the eligible backend with the lowest score for `client`, spreading ties using `rng`
+/// (advanced in place). `live_by_slot` is the calling worker's own live-connection counts,
+/// indexed by backend slot. Backends whose slot is in `skip` (already tried for this connection)
+/// are passed over; unhealthy ones and those at hard_limit (by the shared count) too.
+/// Returns nullptr when none is eligible. Worker thread; no allocation.
+const backend* select_backend(const snapshot& s, const geo::location& client,
+                              std::span<const std::uint32_t> live_by_slot,
+                              std::span<const std::uint32_t> skip, std::uint32_t& rng) noexcept;
+
+/// Takes one live-connection reservation on `b` unless that would pass its hard_limit across
+/// all workers. Any worker thread.
+bool try_reserve(const backend& b) noexcept;
+
+/// Returns a reservation taken by try_reserve. Safe after `b`'s snapshot is gone, hence the
+/// shared state rather than the backend row. Any worker thread.
+void release(backend_shared& shared) noexcept;
+
+}  // namespace edge::routing

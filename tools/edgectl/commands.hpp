@@ -1,0 +1,25 @@
+#pragma once
+// edgectl's command groups; each lives in its own file and receives the arguments after its
+// group name. A command returns the process exit code: 0 ok, 1 operation failed, 2 bad usage.
+// Tools may throw; main() turns an escaped exception into a message and exit code 1.
+
+#include <string>
+#include <vector>
+
+namespace edge::edgectl {
+
+using args = std::vector<std::string>;
+
+/// init, backend …, check, show: routing.db (routing_commands.cpp).
+int run_routing(const std::string& group, const args& a);
+/// geo build|lookup (geo_commands.cpp).
+int run_geo(const args& a);
+/// wg genkey|pubkey (wg_commands.cpp).
+int run_wg(const args& a);
+
+/// Usage text of each group, for `edgectl --help`.
+const char* routing_usage();
+const char* geo_usage();
+const char* wg_usage();
+
+}  // namespace edge::edgectl
