@@ -28,7 +28,7 @@ struct country_code {
     }
     friend constexpr bool operator==(country_code, country_code) = default;
 
-private:
+  private:
     static constexpr char upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
 };
 
@@ -46,7 +46,8 @@ struct region_code {
             char c = s[i];
             if (c <= ' ' || c > '~') return std::nullopt;
             if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-            r.w[i / 8] |= static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * (i % 8));
+            r.w[i / 8] |= static_cast<std::uint64_t>(static_cast<unsigned char>(c))
+                          << (8 * (i % 8));
         }
         return r;
     }
@@ -63,11 +64,39 @@ struct region_code {
     friend constexpr bool operator==(const region_code&, const region_code&) = default;
 };
 
+/// Continent code as MaxMind writes it (AF, AN, AS, EU, NA, OC, SA), packed like country_code;
+/// 0 means unknown. Any two letters parse: the database is the authority on which exist.
+struct continent_code {
+    std::uint16_t value = 0;
+
+    /// Accepts two ASCII letters in either case; anything else gives nullopt.
+    static constexpr std::optional<continent_code> parse(std::string_view s) noexcept {
+        auto c = country_code::parse(s);
+        if (!c) return std::nullopt;
+        return continent_code{c->value};
+    }
+    constexpr bool known() const noexcept { return value != 0; }
+    std::string str() const { return country_code{value}.str(); }
+    friend constexpr bool operator==(continent_code, continent_code) = default;
+};
+
+/// What a geo database says about one address: its country (country.iso_code, else
+/// registered_country.iso_code), continent (continent.code) and, in databases written by
+/// `edgectl geo build`, an explicit region. Unknown fields stay zero.
+struct record {
+    country_code country;
+    continent_code continent;
+    region_code region;
+    friend constexpr bool operator==(const record&, const record&) = default;
+};
+
 /// Where a client is, as far as the databases know. Unknown fields stay zero: a client whose
 /// region cannot be known gets no geo tier rather than a wrong one.
 struct location {
     country_code country;
     region_code region;
+    continent_code continent;  // informational (logs, metrics); routing uses country and region
+    friend constexpr bool operator==(const location&, const location&) = default;
 };
 
 }  // namespace edge::geo
