@@ -7,17 +7,10 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "routing/load_error.hpp"
 #include "routing/types.hpp"
 
 namespace edge::routing {
-
-/// Why a whole load failed; the last good snapshot stays in force.
-enum class load_failure : std::uint8_t { missing, locked, corrupt, wrong_schema, io };
-
-struct load_error {
-    load_failure kind;
-    std::string detail;  // one line, for the log
-};
 
 /// A row that was left out, with its id (or "rowid N" when the id itself is bad) and why.
 struct rejected_row {
@@ -28,6 +21,9 @@ struct rejected_row {
 struct load_options {
     std::string db_path;
     geo::region_code pop_region;
+    /// How long to wait for a writer's lock before giving up with load_failure::locked. The
+    /// control thread must not stall for long: the next reload interval retries.
+    int busy_timeout_ms = 250;
 };
 
 class backend_registry;  // routing/registry.hpp: stable slots and shared state per backend id
@@ -35,11 +31,16 @@ class backend_registry;  // routing/registry.hpp: stable slots and shared state 
 struct load_result {
     snapshot_ptr snap;
     std::vector<rejected_row> rejected;
+    std::size_t rows_read = 0;     // rows of `backends`, deleted ones included
+    std::size_t rows_deleted = 0;  // soft-deleted rows (deleted not NULL/0), skipped silently
+    /// Optional tables that were present but unusable, one line each.
+    std::vector<std::string> warnings;
 };
 
-/// Reads the `backends` table and builds a snapshot; rows that fail validation are rejected
-/// alone and listed. Control thread only.
-result<load_result, load_error> load_snapshot(const load_options& opts,
-                                              backend_registry& registry);
+/// Reads the `backends` table (and the optional `country_regions` and `draining` tables) in one
+/// read transaction and builds a snapshot; rows that fail validation are rejected alone and
+/// listed. Opens the file read-only: never creates or writes it. Resolves host names (blocking).
+/// Control thread only (or tools, with their own registry).
+result<load_result, load_error> load_snapshot(const load_options& opts, backend_registry& registry);
 
 }  // namespace edge::routing

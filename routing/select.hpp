@@ -10,8 +10,14 @@
 
 namespace edge::routing {
 
+/// The geo tier of `b` for `client`: 0 same country, 1 same region, 2 the POP's region, 3 other.
+/// Unknown client fields match nothing. Any thread.
+unsigned tier(const backend& b, const geo::location& client,
+              const geo::region_code& pop_region) noexcept;
+
 /// Score of a healthy backend for a client: 100·tier + (c / soft_limit) / weight, lowest wins.
 /// Tier 0: client's country; 1: client's region; 2: the POP's region; 3: any other.
+/// Any thread; the reference for select_backend, which uses precomputed values instead.
 double score(const backend& b, const geo::location& client, const geo::region_code& pop_region,
              std::uint32_t live) noexcept;
 
@@ -23,6 +29,15 @@ double score(const backend& b, const geo::location& client, const geo::region_co
 const backend* select_backend(const snapshot& s, const geo::location& client,
                               std::span<const std::uint32_t> live_by_slot,
                               std::span<const std::uint32_t> skip, std::uint32_t& rng) noexcept;
+
+/// The backend a binding (slot, generation) points to in `s`, if it is still there, still the
+/// same id (generation) and healthy; nullptr otherwise. Draining backends stay bound. The caller
+/// still reserves it with try_reserve. Worker thread; no allocation.
+const backend* bound_backend(const snapshot& s, std::uint32_t slot,
+                             std::uint32_t generation) noexcept;
+
+/// Index of `r` in s.regions, or UINT32_MAX when unknown or no backend is in it. Any thread.
+std::uint32_t region_index_of(const snapshot& s, const geo::region_code& r) noexcept;
 
 /// Takes one live-connection reservation on `b` unless that would pass its hard_limit across
 /// all workers. Any worker thread.

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "geo/types.hpp"
@@ -44,12 +45,35 @@ struct backend {
     std::uint32_t soft_limit = 1;  // 0 in the table counts as 1
     std::uint32_t hard_limit = 0;  // 0 = unlimited
     bool healthy = true;
+    /// Listed in the optional `draining` table: no new clients are sent here, but clients
+    /// already bound to it keep it (see bound_backend in routing/select.hpp).
+    bool draining = false;
     /// Stable small integer for this backend id for the life of the process: indexes the
     /// workers' own per-backend arrays (live counts, metrics). Below snapshot::slot_capacity.
     std::uint32_t slot = 0;
     /// Never null in a published snapshot; outlives every snapshot that points to it.
     backend_shared* shared = nullptr;
+    /// Changes whenever `slot` is given to a different id, so that a binding (slot, generation)
+    /// never follows a slot to a backend it was not made for. Never 0 in a published snapshot.
+    std::uint32_t generation = 0;
 };
+
+/// The part of a backend that selection reads for every new connection, packed so that the
+/// scan over all eligible backends touches one small array. Built by the loader from `backends`;
+/// only healthy, non-draining rows appear.
+struct candidate {
+    double inv_capacity = 1.0;         // 1 / (soft_limit · weight), both already at least 1
+    backend_shared* shared = nullptr;  // for the hard_limit check
+    std::uint32_t slot = 0;
+    std::uint32_t hard_limit = 0;     // 0 = unlimited
+    std::uint32_t region_index = 0;   // into snapshot::regions
+    std::uint32_t backend_index = 0;  // into snapshot::backends
+    std::uint16_t country = 0;        // geo::country_code::value; 0 = unknown, matches no client
+    std::uint8_t base_tier = 3;       // tier without client geo: 2 in the POP's region, else 3
+};
+
+/// A country → region override from the optional `country_regions` table.
+using country_region = std::pair<geo::country_code, geo::region_code>;
 
 /// An immutable routing table. Workers hold a pointer to the current one and swap at a loop
 /// boundary; the control thread frees an old one after every worker has acknowledged the swap.
@@ -59,8 +83,19 @@ struct snapshot {
     geo::region_code pop_region;
     /// All active (not deleted) rows that passed validation, in table order.
     std::vector<backend> backends;
-    /// Every slot in `backends` is below this; workers size their per-slot arrays by it.
+    /// Every slot in `backends` is below this; workers size their per-slot arrays by it. It
+    /// never shrinks from one snapshot to the next of the same registry.
     std::uint32_t slot_capacity = 0;
+
+    // ---- precomputed by the loader for the workers ----
+    /// Healthy, non-draining backends in table order: what select_backend scans.
+    std::vector<candidate> candidates;
+    /// Distinct backend regions; candidate::region_index points here.
+    std::vector<geo::region_code> regions;
+    /// slot → index into `backends`, or -1; size slot_capacity. For bindings and metrics.
+    std::vector<std::int32_t> index_by_slot;
+    /// Rows of the optional `country_regions` table (country → region overrides), table order.
+    std::vector<country_region> country_regions;
 };
 
 using snapshot_ptr = std::shared_ptr<const snapshot>;

@@ -1,0 +1,171 @@
+#include "routing/row_validation.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string_view>
+
+namespace edge::routing {
+
+namespace {
+
+constexpr auto u32_max = std::numeric_limits<std::uint32_t>::max();
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// Quotes a value for a message, cut short so that a pasted blob cannot flood the log.
+std::string shown(const db_value& v) {
+    std::string s = v.as_text();
+    if (s.size() > 64) s = s.substr(0, 61) + "...";
+    return v.t == db_value::type::text ? fmt::format("'{}'", s) : s;
+}
+
+// An integer column that must be present, within [lo, hi].
+result<std::int64_t, std::string> need_integer(const db_value& v, std::string_view name,
+                                               std::int64_t lo, std::int64_t hi) {
+    if (v.is_null()) return unexpected(fmt::format("{} is NULL", name));
+    auto n = v.as_integer();
+    if (!n) return unexpected(fmt::format("{} {} is not an integer", name, shown(v)));
+    if (*n < lo) {
+        if (lo == 0) return unexpected(fmt::format("{} {} is negative", name, *n));
+        return unexpected(fmt::format("{} {} is outside {}-{}", name, *n, lo, hi));
+    }
+    if (*n > hi) {
+        if (lo == 0) return unexpected(fmt::format("{} {} is larger than {}", name, *n, hi));
+        return unexpected(fmt::format("{} {} is outside {}-{}", name, *n, lo, hi));
+    }
+    return *n;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> db_value::as_integer() const noexcept {
+    switch (t) {
+        case type::integer:
+            return i;
+        case type::real:
+            if (std::isfinite(r) && r == std::floor(r) && r >= -9.0e18 && r <= 9.0e18)
+                return static_cast<std::int64_t>(r);
+            return std::nullopt;
+        case type::text: {
+            std::string_view v = trim(s);
+            std::int64_t n = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+            return n;
+        }
+        case type::null:
+        case type::blob:
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::string db_value::as_text() const {
+    switch (t) {
+        case type::null:
+            return "NULL";
+        case type::integer:
+            return std::to_string(i);
+        case type::real:
+            return fmt::format("{}", r);
+        case type::text:
+            return s;
+        case type::blob:
+            return fmt::format("<blob of {} bytes>", s.size());
+    }
+    return {};
+}
+
+std::string row_label(const raw_row& row) {
+    if (row.id.t == db_value::type::text || row.id.t == db_value::type::integer) {
+        std::string id = row.id.as_text();
+        if (!trim(id).empty()) return id;
+    }
+    return fmt::format("rowid {}", row.rowid);
+}
+
+result<std::optional<backend>, std::string> validate_row(const raw_row& row,
+                                                         address_resolver& resolver) {
+    // deleted: NULL or 0 = active (edgeProxy's rule).
+    if (!row.deleted.is_null()) {
+        auto d = row.deleted.as_integer();
+        if (!d) return unexpected(fmt::format("deleted {} is not an integer", shown(row.deleted)));
+        if (*d != 0) return std::optional<backend>{};
+    }
+
+    backend b;
+    switch (row.id.t) {
+        case db_value::type::null:
+            return unexpected(std::string("id is NULL"));
+        case db_value::type::text:
+        case db_value::type::integer:
+            b.id = row.id.as_text();
+            break;
+        default:
+            return unexpected(fmt::format("id {} is not text", shown(row.id)));
+    }
+    if (trim(b.id).empty()) return unexpected(std::string("id is empty"));
+    b.app = row.app.is_null() ? std::string() : row.app.as_text();
+
+    if (row.region.is_null()) return unexpected(std::string("region is NULL"));
+    {
+        std::string name = row.region.as_text();
+        std::string_view r = trim(name);
+        if (r.empty()) return unexpected(std::string("region is empty"));
+        if (r.size() > geo::region_code::max_length)
+            return unexpected(fmt::format("region '{}' is longer than {} bytes", r,
+                                          geo::region_code::max_length));
+        auto code = geo::region_code::parse(r);
+        if (!code) return unexpected(fmt::format("region '{}' has invalid characters", r));
+        b.region = *code;
+    }
+
+    if (!row.country.is_null()) {
+        std::string name = row.country.as_text();
+        std::string_view c = trim(name);
+        if (!c.empty()) {  // '' is "unknown", like NULL
+            auto code = geo::country_code::parse(c);
+            if (!code)
+                return unexpected(
+                    fmt::format("country {} is not a two-letter code", shown(row.country)));
+            b.country = *code;
+        }
+    }
+
+    auto port = need_integer(row.port, "port", 1, 65535);
+    if (!port) return unexpected(port.error());
+    auto healthy = need_integer(row.healthy, "healthy", std::numeric_limits<std::int64_t>::min(),
+                                std::numeric_limits<std::int64_t>::max());
+    if (!healthy) return unexpected(healthy.error());
+    b.healthy = *healthy != 0;
+    auto weight = need_integer(row.weight, "weight", 0, u32_max);
+    if (!weight) return unexpected(weight.error());
+    auto soft = need_integer(row.soft_limit, "soft_limit", 0, u32_max);
+    if (!soft) return unexpected(soft.error());
+    auto hard = need_integer(row.hard_limit, "hard_limit", 0, u32_max);
+    if (!hard) return unexpected(hard.error());
+    // design §5: weight 0 and soft_limit 0 count as 1; hard_limit 0 is unlimited.
+    b.weight = *weight == 0 ? 1 : static_cast<std::uint32_t>(*weight);
+    b.soft_limit = *soft == 0 ? 1 : static_cast<std::uint32_t>(*soft);
+    b.hard_limit = static_cast<std::uint32_t>(*hard);
+
+    if (row.wg_ip.is_null()) return unexpected(std::string("wg_ip is NULL"));
+    if (row.wg_ip.t != db_value::type::text)
+        return unexpected(
+            fmt::format("wg_ip {} is not an IP address or host name", shown(row.wg_ip)));
+    auto addr = resolver.resolve(trim(row.wg_ip.s), static_cast<std::uint16_t>(*port));
+    if (!addr) return unexpected(addr.error());
+    b.address = *addr;
+    return std::optional<backend>(std::move(b));
+}
+
+}  // namespace edge::routing

@@ -1,0 +1,39 @@
+#pragma once
+// routing.db's shape: which of edgeProxy's columns and of our optional tables a database has,
+// and the DDL `edgectl init` writes. The loader adapts to what it finds; edgeProxy databases
+// without a `country` column load as they are.
+
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "routing/load_error.hpp"
+#include "routing/sqlite_db.hpp"
+
+namespace edge::routing {
+
+/// The columns of `backends` every database must have (edgeProxy's table).
+inline constexpr const char* required_backend_columns[] = {
+    "id",      "app",    "region",     "wg_ip",      "port",
+    "healthy", "weight", "soft_limit", "hard_limit", "deleted"};
+
+/// What a database holds beyond the required columns.
+struct db_shape {
+    bool has_country = false;          // backends.country (edgeProxy added it later)
+    bool has_rowid = true;             // false for views and WITHOUT ROWID tables
+    bool has_country_regions = false;  // country_regions(country, region), usable
+    bool has_draining = false;         // draining(id), usable
+    /// Optional tables present but unusable (missing columns): "table X lacks column Y".
+    std::vector<std::string> ignored_tables;
+};
+
+/// Inspects the schema inside the caller's read transaction. wrong_schema when `backends` is
+/// missing or lacks a required column; corrupt/locked/io as SQLite reports them. Control thread
+/// or tools.
+result<db_shape, load_error> detect_shape(const sqlite_db& db);
+
+/// DDL for a new routing.db: `backends` with the country column, `country_regions` and
+/// `draining`. Every statement is "IF NOT EXISTS". Tools.
+const char* schema_sql() noexcept;
+
+}  // namespace edge::routing

@@ -1,0 +1,243 @@
+// The score of design §5 and select_backend: tiers, zero-value rules, hard_limit, skip list,
+// tie spreading, and bound_backend for affinity.
+
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <vector>
+
+#include "routing/select.hpp"
+#include "tests/routing/snapshot_fixture.hpp"
+
+using namespace edge::routing;
+using edge::routing::test::backend_spec;
+using edge::routing::test::client;
+using edge::routing::test::make_backend;
+using edge::routing::test::make_snapshot;
+
+namespace {
+
+const edge::geo::region_code pop_sa = *edge::geo::region_code::parse("sa");
+
+std::string pick(const snapshot& s, const edge::geo::location& c,
+                 const std::vector<std::uint32_t>& live = {},
+                 const std::vector<std::uint32_t>& skip = {}) {
+    std::uint32_t rng = 12345;
+    const backend* b = select_backend(s, c, live, skip, rng);
+    return b ? b->id : "(none)";
+}
+
+}  // namespace
+
+TEST_CASE("tier of each geo relation", "[select]") {
+    backend b = make_backend({.id = "x", .region = "sa", .country = "BR"});
+    CHECK(tier(b, client("BR", "sa"), pop_sa) == 0);
+    CHECK(tier(b, client("br", "SA"), pop_sa) == 0);
+    CHECK(tier(b, client("AR", "sa"), pop_sa) == 1);
+    CHECK(tier(b, client("US", "us"), pop_sa) == 2);
+    CHECK(tier(b, client("US", "us"), *edge::geo::region_code::parse("eu")) == 3);
+    CHECK(tier(b, client("", ""), pop_sa) == 2);
+    // A backend of unknown country never matches a client of unknown country.
+    backend nc = make_backend({.id = "y", .region = "eu"});
+    CHECK(tier(nc, client("", ""), pop_sa) == 3);
+    CHECK(tier(nc, client("", "eu"), pop_sa) == 1);
+}
+
+TEST_CASE("score is 100·tier + (c / soft) / weight", "[select]") {
+    backend b =
+        make_backend({.id = "x", .region = "sa", .country = "BR", .weight = 4, .soft_limit = 10});
+    CHECK(score(b, client("BR", "sa"), pop_sa, 0) == 0.0);
+    CHECK(score(b, client("BR", "sa"), pop_sa, 20) == Approx(0.5));
+    CHECK(score(b, client("AR", "sa"), pop_sa, 20) == Approx(100.5));
+    CHECK(score(b, client("US", "us"), pop_sa, 40) == Approx(201.0));
+    CHECK(score(b, client("US", "us"), *edge::geo::region_code::parse("eu"), 0) == 300.0);
+    // weight 0 and soft_limit 0 count as 1.
+    backend z = b;
+    z.weight = 0;
+    z.soft_limit = 0;
+    CHECK(score(z, client("BR", "sa"), pop_sa, 3) == 3.0);
+}
+
+TEST_CASE("every tier wins over the next when loads are equal", "[select]") {
+    backend_registry reg;
+    auto s = make_snapshot(reg,
+                           {{.id = "other", .region = "ap", .country = "JP"},
+                            {.id = "pop", .region = "sa", .country = "CL"},
+                            {.id = "region", .region = "eu", .country = "FR"},
+                            {.id = "country", .region = "eu", .country = "DE"}},
+                           "sa");
+    CHECK(pick(*s, client("DE", "eu")) == "country");
+    CHECK(pick(*s, client("IT", "eu")) == "region");
+    CHECK(pick(*s, client("US", "us")) == "pop");
+    CHECK(pick(*s, client("", "")) == "pop");
+    auto far = make_snapshot(reg, {{.id = "other", .region = "ap", .country = "JP"}}, "sa");
+    CHECK(pick(*far, client("US", "us")) == "other");
+}
+
+TEST_CASE("load moves traffic only within a tier unless it exceeds 100", "[select]") {
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "br", .region = "sa", .country = "BR", .soft_limit = 10},
+                                 {.id = "ar", .region = "sa", .country = "AR", .soft_limit = 10}});
+    std::vector<std::uint32_t> live(s->slot_capacity, 0);
+    auto slot_of = [&](const char* id) {
+        for (auto& b : s->backends)
+            if (b.id == id) return b.slot;
+        return 0u;
+    };
+    live[slot_of("br")] = 900;  // load 90: still tier 0 + 90 < tier 1 + 0
+    CHECK(pick(*s, client("BR", "sa"), live) == "br");
+    live[slot_of("br")] = 1010;  // load 101 > 100: the tier-1 backend scores lower
+    CHECK(pick(*s, client("BR", "sa"), live) == "ar");
+}
+
+TEST_CASE("weight and soft_limit scale the load term; zeros count as 1", "[select]") {
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "w1", .weight = 1, .soft_limit = 0},
+                                 {.id = "w3", .weight = 3, .soft_limit = 0},
+                                 {.id = "w0", .weight = 0, .soft_limit = 0}});
+    std::vector<std::uint32_t> live(s->slot_capacity, 0);
+    for (auto& b : s->backends)
+        live[b.slot] = 6;
+    // scores: w1 = 6, w3 = 2, w0 = 6 (weight 0 → 1)
+    CHECK(pick(*s, client("", ""), live) == "w3");
+    for (auto& b : s->backends)
+        live[b.slot] = b.id == "w3" ? 19 : 6;  // w3 = 6.33
+    std::string p = pick(*s, client("", ""), live);
+    CHECK((p == "w1" || p == "w0"));
+}
+
+TEST_CASE("hard_limit: 0 is unlimited; at the limit a backend is passed over", "[select]") {
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "limited", .country = "BR", .hard_limit = 2},
+                                 {.id = "unlimited", .country = "AR", .hard_limit = 0}});
+    const backend& lim = s->backends[0];
+    const backend& unl = s->backends[1];
+    CHECK(pick(*s, client("BR", "sa")) == "limited");
+    lim.shared->live = 2;
+    CHECK(pick(*s, client("BR", "sa")) == "unlimited");
+    unl.shared->live = 1'000'000;
+    CHECK(pick(*s, client("AR", "sa")) == "unlimited");
+    lim.shared->live = 1;
+    CHECK(pick(*s, client("BR", "sa")) == "limited");
+    lim.shared->live = 0;
+    unl.shared->live = 0;
+}
+
+TEST_CASE("unhealthy and draining backends are not chosen; none left gives nullptr", "[select]") {
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "sick", .country = "BR", .healthy = false},
+                                 {.id = "drain", .country = "BR", .draining = true},
+                                 {.id = "far", .region = "ap"}});
+    CHECK(pick(*s, client("BR", "sa")) == "far");
+    auto none = make_snapshot(reg, {{.id = "sick", .healthy = false}});
+    CHECK(pick(*none, client("BR", "sa")) == "(none)");
+    auto empty = make_snapshot(reg, {});
+    CHECK(pick(*empty, client("BR", "sa")) == "(none)");
+}
+
+TEST_CASE("the skip list passes over backends already tried", "[select]") {
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "best", .country = "BR"},
+                                 {.id = "second", .region = "sa"},
+                                 {.id = "third", .region = "ap"}});
+    std::vector<std::uint32_t> skip{s->backends[0].slot};
+    CHECK(pick(*s, client("BR", "sa"), {}, skip) == "second");
+    skip.push_back(s->backends[1].slot);
+    CHECK(pick(*s, client("BR", "sa"), {}, skip) == "third");
+    skip.push_back(s->backends[2].slot);
+    CHECK(pick(*s, client("BR", "sa"), {}, skip) == "(none)");
+}
+
+TEST_CASE("ties are spread evenly across the tied backends", "[select]") {
+    backend_registry reg;
+    std::vector<backend_spec> specs;
+    for (int i = 0; i < 5; ++i)
+        specs.push_back({.id = fmt::format("t{}", i), .country = "BR"});
+    specs.push_back({.id = "worse", .region = "eu"});
+    auto s = make_snapshot(reg, specs);
+    std::map<std::string, int> hits;
+    std::uint32_t rng = 1;
+    const int n = 50'000;
+    for (int i = 0; i < n; ++i) {
+        const backend* b = select_backend(*s, client("BR", "sa"), {}, {}, rng);
+        REQUIRE(b != nullptr);
+        ++hits[b->id];
+    }
+    CHECK(hits.count("worse") == 0);
+    REQUIRE(hits.size() == 5);
+    // Chi-square against uniform, 4 degrees of freedom: 18.47 is the 0.1 % critical value.
+    double expected = n / 5.0, chi2 = 0;
+    for (auto& [id, h] : hits)
+        chi2 += (h - expected) * (h - expected) / expected;
+    CHECK(chi2 < 18.47);
+}
+
+TEST_CASE("ties with a skipped or full backend spread over the rest", "[select]") {
+    backend_registry reg;
+    auto s =
+        make_snapshot(reg, {{.id = "a", .hard_limit = 1}, {.id = "b"}, {.id = "c"}, {.id = "d"}});
+    s->backends[0].shared->live = 1;
+    std::vector<std::uint32_t> skip{s->backends[3].slot};
+    std::map<std::string, int> hits;
+    std::uint32_t rng = 99;
+    for (int i = 0; i < 20'000; ++i)
+        ++hits[select_backend(*s, client("", ""), {}, skip, rng)->id];
+    CHECK(hits.size() == 2);
+    CHECK(hits["b"] > 9'000);
+    CHECK(hits["c"] > 9'000);
+    s->backends[0].shared->live = 0;
+}
+
+TEST_CASE("the worker's own live counts steer selection", "[select]") {
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "a"}, {.id = "b"}});
+    std::vector<std::uint32_t> live(s->slot_capacity, 0);
+    std::uint32_t rng = 7;
+    // Reserving on each pick and counting locally alternates between equal backends.
+    for (int i = 0; i < 100; ++i) {
+        const backend* b = select_backend(*s, client("", ""), live, {}, rng);
+        ++live[b->slot];
+    }
+    CHECK(live[s->backends[0].slot] == 50);
+    CHECK(live[s->backends[1].slot] == 50);
+    // A live array shorter than slot_capacity reads as zeros.
+    std::vector<std::uint32_t> short_live;
+    CHECK(select_backend(*s, client("", ""), short_live, {}, rng) != nullptr);
+}
+
+TEST_CASE("select_backend agrees with score()", "[select]") {
+    backend_registry reg;
+    auto s = make_snapshot(
+        reg, {{.id = "a", .region = "sa", .country = "BR", .weight = 3, .soft_limit = 7},
+              {.id = "b", .region = "eu", .country = "DE", .weight = 1, .soft_limit = 2},
+              {.id = "c", .region = "us", .weight = 5, .soft_limit = 1}});
+    std::vector<std::uint32_t> live(s->slot_capacity);
+    std::uint32_t seed = 3;
+    for (int round = 0; round < 2000; ++round) {
+        for (auto& x : live)
+            x = (seed = seed * 1103515245 + 12345) % 500;
+        auto c = client(round % 3 ? "DE" : "BR", round % 2 ? "eu" : "sa");
+        std::uint32_t rng = 1;
+        const backend* got = select_backend(*s, c, live, {}, rng);
+        double best = 1e300;
+        for (auto& b : s->backends)
+            best = std::min(best, score(b, c, s->pop_region, live[b.slot]));
+        REQUIRE(got != nullptr);
+        CHECK(score(*got, c, s->pop_region, live[got->slot]) == best);
+    }
+}
+
+TEST_CASE("bound_backend follows slot and generation, healthy only", "[select]") {
+    backend_registry reg;
+    auto s1 = make_snapshot(reg, {{.id = "a"}, {.id = "b", .draining = true}});
+    const backend& a = s1->backends[0];
+    const backend& b = s1->backends[1];
+    CHECK(bound_backend(*s1, a.slot, a.generation) == &a);
+    CHECK(bound_backend(*s1, b.slot, b.generation) == &b);  // draining keeps its clients
+    CHECK(bound_backend(*s1, a.slot, a.generation + 1) == nullptr);
+    CHECK(bound_backend(*s1, 1000, 1) == nullptr);
+    auto s2 = make_snapshot(reg, {{.id = "a", .healthy = false}});
+    CHECK(bound_backend(*s2, a.slot, a.generation) == nullptr);  // unhealthy
+    CHECK(bound_backend(*s2, b.slot, b.generation) == nullptr);  // removed
+}
