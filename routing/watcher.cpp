@@ -42,14 +42,19 @@ std::int64_t db_watcher::read_data_version(const file_state& db, bool& busy) {
 
 bool db_watcher::poll() {
     fingerprint fp;
-    fp.db = stat_file(path_);
-    fp.wal = stat_file(wal_path_);
     bool busy = false;
-    if (fp.db.exists) {
-        fp.data_version = read_data_version(fp.db, busy);
+    if (file_state db = stat_file(path_); db.exists) {
+        fp.data_version = read_data_version(db, busy);
     } else {
         conn_ = sqlite_db();
     }
+    // Stat after the connection is open: opening one may create the -wal file of a WAL-mode
+    // database, and that must not count as a change at the next poll.
+    fp.db = stat_file(path_);
+    fp.wal = stat_file(wal_path_);
+    // Every SQLite connection opened by root chowns the -wal file to the database's owner,
+    // which bumps its ctime without any change to the data: leave the -wal ctime out.
+    fp.wal.ctime_ns = 0;
     pending_ = fp;
     // A writer holding the lock is about to change the file, or is stuck: either way let the
     // load try, so that a lock that lasts is reported (once) as locked.
