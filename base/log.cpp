@@ -16,19 +16,28 @@ thread_local char t_name[24] = "main";
 
 constexpr std::string_view level_tag(level l) {
     switch (l) {
-        case level::debug: return "DEBUG";
-        case level::info: return "INFO ";
-        case level::warn: return "WARN ";
-        case level::error: return "ERROR";
-        case level::off: break;
+        case level::debug:
+            return "DEBUG";
+        case level::info:
+            return "INFO ";
+        case level::warn:
+            return "WARN ";
+        case level::error:
+            return "ERROR";
+        case level::off:
+            break;
     }
     return "     ";
 }
 
 }  // namespace
 
-void set_level(level l) noexcept { g_level.store(l, std::memory_order_relaxed); }
-level current_level() noexcept { return g_level.load(std::memory_order_relaxed); }
+void set_level(level l) noexcept {
+    g_level.store(l, std::memory_order_relaxed);
+}
+level current_level() noexcept {
+    return g_level.load(std::memory_order_relaxed);
+}
 
 std::optional<level> parse_level(std::string_view s) noexcept {
     if (s == "debug") return level::debug;
@@ -52,8 +61,9 @@ void write_line(level l, std::string_view message) noexcept {
     std::tm tm{};
     gmtime_r(&secs, &tm);
     fmt::memory_buffer buf;
-    fmt::format_to(std::back_inserter(buf), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} [{}] {}\n",
-                   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+    fmt::format_to(std::back_inserter(buf),
+                   "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} [{}] {}\n", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                    static_cast<int>(ms.count()), level_tag(l), t_name, message);
     const char* p = buf.data();
     std::size_t left = buf.size();

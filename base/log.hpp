@@ -15,7 +15,9 @@ enum class level : std::uint8_t { debug, info, warn, error, off };
 /// Sets the process-wide threshold; any thread, any time.
 void set_level(level l) noexcept;
 level current_level() noexcept;
-inline bool enabled(level l) noexcept { return l >= current_level(); }
+inline bool enabled(level l) noexcept {
+    return l >= current_level();
+}
 /// Parses "debug", "info", "warn"/"warning", "error", "off".
 std::optional<level> parse_level(std::string_view s) noexcept;
 

@@ -15,12 +15,12 @@ namespace edge {
 
 template <class E>
 class unexpected {
-public:
+  public:
     constexpr explicit unexpected(E e) : error_(std::move(e)) {}
     constexpr const E& error() const& noexcept { return error_; }
     constexpr E& error() & noexcept { return error_; }
 
-private:
+  private:
     E error_;
 };
 
@@ -28,16 +28,18 @@ template <class E>
 unexpected(E) -> unexpected<E>;
 
 /// The errno of the last failed libc call, as an unexpected<std::errc>.
-inline unexpected<std::errc> errno_error() noexcept { return unexpected(std::errc(errno)); }
+inline unexpected<std::errc> errno_error() noexcept {
+    return unexpected(std::errc(errno));
+}
 
 template <class T, class E = std::errc>
 class [[nodiscard]] result {
-public:
+  public:
     using value_type = T;
     using error_type = E;
 
     template <class U = T>
-        requires std::is_constructible_v<T, U&&>
+    requires std::is_constructible_v<T, U&&>
     constexpr result(U&& v) : ok_(true) {  // NOLINT(google-explicit-constructor)
         new (&value_) T(std::forward<U>(v));
     }
@@ -46,12 +48,16 @@ public:
         new (&error_) E(std::move(u.error()));
     }
     result(const result& o) : ok_(o.ok_) {
-        if (ok_) new (&value_) T(o.value_);
-        else new (&error_) E(o.error_);
+        if (ok_)
+            new (&value_) T(o.value_);
+        else
+            new (&error_) E(o.error_);
     }
     result(result&& o) noexcept : ok_(o.ok_) {
-        if (ok_) new (&value_) T(std::move(o.value_));
-        else new (&error_) E(std::move(o.error_));
+        if (ok_)
+            new (&value_) T(std::move(o.value_));
+        else
+            new (&error_) E(std::move(o.error_));
     }
     result& operator=(result o) noexcept {
         this->~result();
@@ -59,8 +65,10 @@ public:
         return *this;
     }
     ~result() {
-        if (ok_) value_.~T();
-        else error_.~E();
+        if (ok_)
+            value_.~T();
+        else
+            error_.~E();
     }
 
     constexpr bool has_value() const noexcept { return ok_; }
@@ -93,7 +101,7 @@ public:
         return ok_ ? value_ : static_cast<T>(std::forward<U>(other));
     }
 
-private:
+  private:
     bool ok_;
     union {
         T value_;
@@ -103,7 +111,7 @@ private:
 
 template <class E>
 class [[nodiscard]] result<void, E> {
-public:
+  public:
     using value_type = void;
     using error_type = E;
 
@@ -119,12 +127,14 @@ public:
         return error_;
     }
 
-private:
+  private:
     bool ok_;
     E error_;
 };
 
 /// Human-readable text of an errno-style error, for log lines (not for the hot path).
-inline std::string error_text(std::errc e) { return std::make_error_code(e).message(); }
+inline std::string error_text(std::errc e) {
+    return std::make_error_code(e).message();
+}
 
 }  // namespace edge

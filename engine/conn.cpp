@@ -1,0 +1,538 @@
+// The life of a connection, from accept to the freeing of its slot (states: engine/conn.hpp).
+//
+// Rules that every handler below keeps:
+//  * `cn.pending` counts this connection's operations whose final CQE has not arrived; a multishot
+//    receive counts once. The slot is freed only when the connection is closing and pending is 0.
+//  * A buffer that a receive handed to a half goes back to the pool when the send that carried it
+//    completes, or when the connection closes and no send references it (buf_ring.hpp).
+//  * Nothing here allocates, locks, or makes a syscall per relayed chunk. The syscalls are per
+//    connection: getpeername, socket, setsockopt(TCP_NODELAY) for the backend, and
+//    shutdown(SHUT_WR) to pass a half-close on (through the ring it would be punted to an io-wq
+//    thread, which costs more than the syscall).
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.hpp"
+#include "engine/worker.hpp"
+#include "routing/select.hpp"
+
+namespace edge::engine {
+
+namespace {
+
+std::uint64_t monotonic_ns() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+const routing::backend* find_slot(const routing::snapshot* s, std::uint32_t slot) noexcept {
+    if (s == nullptr) return nullptr;
+    for (const routing::backend& b : s->backends)
+        if (b.slot == slot) return &b;
+    return nullptr;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// accept
+
+void worker::arm_accept(std::uint32_t listener) noexcept {
+    listener_state& l = listeners_[listener];
+    if (!l.fd || l.armed) return;
+    ring_->prep_multishot_accept(l.fd.get(), make_tag(op::accept, listener, 0));
+    l.armed = true;
+}
+
+void worker::on_accept(std::uint32_t listener, const completion& c) noexcept {
+    listener_state& l = listeners_[listener];
+    if (!c.has_more()) l.armed = false;
+    if (c.res >= 0) {
+        if (accept_error_logged_) {
+            log::info("accepting again");
+            accept_error_logged_ = false;
+        }
+        start_conn(c.res);
+    } else {
+        int err = -c.res;
+        if (err == ECANCELED) {
+            if (draining_) close_listener(listener);
+            return;
+        }
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+            bool fds = err == EMFILE || err == ENFILE;
+            metrics_.accept_errors[std::size_t(fds ? accept_error::fd_limit : accept_error::memory)]
+                .add();
+            if (!accept_error_logged_) {
+                log::warn(
+                    "accept: {} ({}); pausing accepts until {} free up, connections already "
+                    "open keep flowing",
+                    std::strerror(err), fds ? "out of file descriptors" : "out of memory",
+                    fds ? "descriptors" : "resources");
+                accept_error_logged_ = true;
+            }
+            accept_paused_ = true;
+            if (!accept_retry_armed_) {
+                ring_->prep_timeout(&accept_retry_ts_, make_tag(op::accept_retry, 0, 0));
+                accept_retry_armed_ = true;
+            }
+            return;
+        }
+        // ECONNABORTED, EPERM (a firewall), EPROTO…: one client's problem, not the listener's.
+        metrics_.accept_errors[std::size_t(accept_error::other)].add();
+        log::debug("accept: {}", std::strerror(err));
+    }
+    if (!l.armed && !draining_ && !accept_paused_) arm_accept(listener);
+}
+
+void worker::on_accept_retry() noexcept {
+    accept_retry_armed_ = false;
+    if (!accept_paused_ || draining_) return;
+    accept_paused_ = false;
+    for (std::uint32_t i = 0; i < listeners_.size(); ++i)
+        arm_accept(i);
+}
+
+void worker::start_conn(int fd) noexcept {
+    std::uint32_t slot = conns_->alloc();
+    if (slot == slab<conn>::npos) {
+        ::close(fd);
+        metrics_.rejected[std::size_t(reject_reason::overload)].add();
+        return;
+    }
+    conn& cn = (*conns_)[slot];
+    cn.fd[0] = fd;
+    cn.last_active = static_cast<std::uint32_t>(now_tick_);
+    metrics_.connections_total.add();
+    metrics_.connections_current.add(1);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) {
+        reject_conn(slot, cn, reject_reason::client_gone);
+        return;
+    }
+    routing::endpoint& client = cn.client;
+    std::memcpy(&client.addr, &ss, std::min<std::size_t>(len, sizeof(client.addr)));
+    client.len = len;
+    // Receive from the client at once: bytes it sends while the backend connects wait in the
+    // queue, and an early reset or FIN is noticed.
+    arm_recv(slot, cn, 0);
+    route_and_connect(slot, cn);
+}
+
+// ---------------------------------------------------------------------------------------------
+// route and connect
+
+void worker::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
+    if (!snap_) {
+        reject_conn(slot, cn, reject_reason::no_backend);
+        return;
+    }
+    const geo::location client_location{};  // GeoIP arrives with its own issue
+    std::uint32_t skip[max_connect_attempts + 8];
+    std::uint32_t nskip = cn.attempts;
+    std::copy(cn.tried, cn.tried + cn.attempts, skip);
+    while (cn.attempts < cfg_.connect_attempts) {
+        const routing::backend* b =
+            routing::select_backend(*snap_, client_location, live_by_slot_,
+                                    std::span<const std::uint32_t>(skip, nskip), rng_);
+        if (b == nullptr) break;
+        if (!routing::try_reserve(*b)) {
+            // Another worker filled it between the score and the reservation: next best.
+            if (nskip == std::size(skip)) break;
+            skip[nskip++] = b->slot;
+            continue;
+        }
+        cn.tried[cn.attempts++] = b->slot;
+        skip[nskip++] = b->slot;
+        cn.backend_slot = b->slot;
+        cn.shared = b->shared;
+        if (b->slot < live_by_slot_.size()) ++live_by_slot_[b->slot];
+
+        int fd = ::socket(b->address.addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            int err = errno;
+            release_backend(cn);
+            if (err == EMFILE || err == ENFILE) {
+                if (!accept_error_logged_) {
+                    log::warn("backend socket: {}: closing new clients until descriptors free up",
+                              std::strerror(err));
+                    accept_error_logged_ = true;
+                }
+                reject_conn(slot, cn, reject_reason::fd_exhausted);
+            } else {
+                log::error("backend socket: {}", std::strerror(err));
+                reject_conn(slot, cn, reject_reason::connect_failed);
+            }
+            return;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        cn.fd[1] = fd;
+        cn.state = conn_state::connecting;
+        cn.connect_start_ns = monotonic_ns();
+        ring_->prep_connect_with_timeout(fd, &b->address.addr.sa, b->address.len, &connect_ts_,
+                                         tag(op::connect, slot), tag(op::connect_timeout, slot));
+        cn.pending += 2;
+        return;
+    }
+    if (cn.attempts > 0) {
+        reject_conn(slot, cn, reject_reason::connect_failed);
+        return;
+    }
+    bool any_healthy = false;
+    for (const routing::backend& b : snap_->backends)
+        any_healthy |= b.healthy;
+    reject_conn(slot, cn, any_healthy ? reject_reason::capacity : reject_reason::no_backend);
+}
+
+void worker::on_connect(std::uint32_t slot, conn& cn, const completion& c) noexcept {
+    --cn.pending;
+    if (cn.state == conn_state::closing) {
+        op_done(slot, cn);
+        return;
+    }
+    if (c.res == 0) {
+        std::uint64_t us = (monotonic_ns() - cn.connect_start_ns) / 1000;
+        metrics_.record_connect_latency(cn.backend_slot, us);
+        if (cn.backend_slot < metrics_.backend_capacity)
+            metrics_.backends[cn.backend_slot].connections.add();
+        start_relay(slot, cn);
+        return;
+    }
+    // Refused, unreachable, reset, or cancelled by its linked timeout: try the next best.
+    bool timed_out = c.res == -ECANCELED;
+    if (cn.backend_slot < metrics_.backend_capacity) {
+        backend_counters& bc = metrics_.backends[cn.backend_slot];
+        (timed_out ? bc.connect_timeouts : bc.connect_failures).add();
+    }
+    const routing::backend* b = find_slot(snap_.get(), cn.backend_slot);
+    log::warn(
+        "backend {} ({}): connect {}{}", b ? b->id : std::to_string(cn.backend_slot),
+        b ? to_string(b->address) : std::string("?"), timed_out ? "timed out after " : "failed: ",
+        timed_out ? fmt::format("{} ms", cfg_.connect_timeout.count()) : std::strerror(-c.res));
+    ::close(cn.fd[1]);  // the linked timeout does not use the socket; closing it now is safe
+    cn.fd[1] = -1;
+    release_backend(cn);
+    cn.state = conn_state::accepted;
+    route_and_connect(slot, cn);
+}
+
+void worker::on_connect_timeout(std::uint32_t slot, conn& cn, const completion&) noexcept {
+    // -ETIME: it fired and the connect completes with -ECANCELED; -ECANCELED: the connect
+    // finished first. Either way the connect's own CQE carries the outcome.
+    --cn.pending;
+    if (cn.state == conn_state::closing) op_done(slot, cn);
+}
+
+void worker::release_backend(conn& cn) noexcept {
+    if (cn.shared == nullptr) return;
+    routing::release(*cn.shared);
+    if (cn.backend_slot < live_by_slot_.size() && live_by_slot_[cn.backend_slot] > 0)
+        --live_by_slot_[cn.backend_slot];
+    cn.shared = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// relay
+
+void worker::start_relay(std::uint32_t slot, conn& cn) noexcept {
+    cn.state = conn_state::relaying;
+    cn.last_active = static_cast<std::uint32_t>(now_tick_);
+    arm_recv(slot, cn, 1);
+    relay_half& up = cn.half[0];
+    if (up.queued > 0)
+        start_send(slot, cn, 0);
+    else if (up.eof)
+        pass_eof(slot, cn, 0);
+    if (cn.state == conn_state::relaying) {
+        std::uint64_t idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout.count()) / tick_ms;
+        timers_->schedule(slot, now_tick_ + (idle_ticks ? idle_ticks : 1));
+    }
+}
+
+void worker::arm_recv(std::uint32_t slot, conn& cn, unsigned side) noexcept {
+    relay_half& h = cn.half[side];
+    ring_->prep_recv_multishot(cn.fd[side], bufs_->group(), features_.recv_bundle,
+                               max_send_iov * bufs_->size(), tag(op::recv, slot, side));
+    h.recv_armed = true;
+    ++cn.pending;
+}
+
+std::uint32_t worker::take_buffers(relay_half& h, std::uint16_t first,
+                                   std::uint32_t bytes) noexcept {
+    // A bundle fills whole buffers in ring order; only the last may be partial.
+    std::uint32_t size = bufs_->size();
+    std::uint32_t n = (bytes + size - 1) / size;
+    bufs_->on_taken(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        std::uint16_t bid = bufs_->nth_of_bundle(first, i);
+        std::uint32_t len = bytes > size ? size : bytes;
+        bytes -= len;
+        buffer_len_[bid] = len;
+        next_buffer_[bid] = relay_half::no_buffer;
+        if (h.tail == relay_half::no_buffer)
+            h.head = bid;
+        else
+            next_buffer_[h.tail] = bid;
+        h.tail = bid;
+        ++h.queued;
+        h.queued_bytes += len;
+    }
+    return n;
+}
+
+void worker::on_recv(std::uint32_t slot, conn& cn, unsigned side, const completion& c) noexcept {
+    relay_half& h = cn.half[side];
+    if (!c.has_more()) {
+        h.recv_armed = false;
+        --cn.pending;
+    }
+    if (c.res > 0) {
+        take_buffers(h, c.buffer_id(), static_cast<std::uint32_t>(c.res));
+        if (cn.state == conn_state::closing) {
+            drop_queue(h, true);
+            op_done(slot, cn);
+            return;
+        }
+        cn.last_active = static_cast<std::uint32_t>(now_tick_);
+        if (cn.state == conn_state::relaying && !h.send_busy) start_send(slot, cn, side);
+        if (h.queued_bytes >= cfg_.max_inflight) {
+            // The destination is not draining: stop reading this side instead of growing memory.
+            if (!h.recv_paused) metrics_.backpressure.add();
+            if (h.recv_armed && !h.recv_paused)
+                ring_->prep_cancel(tag(op::recv, slot, side), tag(op::cancel, slot, side));
+            h.recv_paused = true;
+        } else if (!h.recv_armed && !h.recv_paused) {
+            arm_recv(slot, cn, side);  // the kernel ended the multishot with data (e.g. CQ full)
+        }
+        return;
+    }
+    if (cn.state == conn_state::closing) {
+        op_done(slot, cn);
+        return;
+    }
+    if (c.res == 0) {
+        h.eof = true;
+        if (cn.state == conn_state::relaying && !h.send_busy && h.queued == 0)
+            pass_eof(slot, cn, side);
+        return;
+    }
+    switch (-c.res) {
+        case ENOBUFS:
+            // The pool is empty: wait on the starved list until it refills (buf_ring.hpp).
+            metrics_.enobufs.add();
+            h.recv_starved = true;
+            starved_.push_back(tag(op::recv, slot, side));
+            return;
+        case ECANCELED:
+            // Our backpressure cancel. If the queue drained meanwhile, read again now.
+            if (h.recv_paused && h.queued_bytes <= cfg_.max_inflight / 2 && !h.eof) {
+                h.recv_paused = false;
+                arm_recv(slot, cn, side);
+            }
+            return;
+        default:
+            log::debug("recv from {}: {}", side == 0 ? "client" : "backend", std::strerror(-c.res));
+            close_conn(slot, cn,
+                       side == 0 ? close_reason::client_error : close_reason::backend_error);
+            return;
+    }
+}
+
+void worker::rearm_starved() noexcept {
+    // Oldest first; stop once the pool dips below the threshold again.
+    std::size_t i = 0;
+    for (; i < starved_.size() && bufs_->above_refill_threshold(); ++i) {
+        op_tag t = op_tag::decode(starved_[i]);
+        if (!conns_->is_current(t.slot, t.gen)) continue;
+        conn& cn = (*conns_)[t.slot];
+        relay_half& h = cn.half[t.dir];
+        if (cn.state == conn_state::closing || !h.recv_starved) continue;
+        h.recv_starved = false;
+        if (!h.recv_armed && !h.recv_paused && !h.eof) arm_recv(t.slot, cn, t.dir);
+    }
+    starved_.erase(starved_.begin(), starved_.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+void worker::start_send(std::uint32_t slot, conn& cn, unsigned half) noexcept {
+    relay_half& h = cn.half[half];
+    if (h.send_busy || h.queued == 0) return;
+    unsigned k = 0;
+    std::uint32_t offset = h.head_offset;
+    for (std::uint16_t bid = h.head; bid != relay_half::no_buffer && k < max_send_iov;
+         bid = next_buffer_[bid]) {
+        h.iov[k].iov_base = bufs_->data(bid) + offset;
+        h.iov[k].iov_len = buffer_len_[bid] - offset;
+        offset = 0;
+        ++k;
+    }
+    h.sending = static_cast<std::uint16_t>(k);
+    h.send_busy = true;
+    ++cn.pending;
+    int dst = cn.fd[1 - half];
+    if (k == 1) {
+        ring_->prep_send(dst, h.iov[0].iov_base, h.iov[0].iov_len, tag(op::send, slot, half));
+    } else {
+        h.msg = msghdr{};
+        h.msg.msg_iov = h.iov;
+        h.msg.msg_iovlen = k;
+        ring_->prep_sendmsg(dst, &h.msg, tag(op::send, slot, half));
+    }
+}
+
+void worker::on_send(std::uint32_t slot, conn& cn, unsigned half, const completion& c) noexcept {
+    relay_half& h = cn.half[half];
+    h.send_busy = false;
+    --cn.pending;
+    // Retire what was sent: whole buffers go back to the pool; a partial one keeps its offset.
+    std::uint32_t sent = c.res > 0 ? static_cast<std::uint32_t>(c.res) : 0;
+    (half == 0 ? metrics_.bytes_client_to_backend : metrics_.bytes_backend_to_client).add(sent);
+    while (sent > 0 && h.head != relay_half::no_buffer) {
+        std::uint16_t bid = h.head;
+        std::uint32_t left = buffer_len_[bid] - h.head_offset;
+        if (sent < left) {
+            h.head_offset += sent;
+            h.queued_bytes -= sent;
+            break;
+        }
+        sent -= left;
+        h.queued_bytes -= left;
+        h.head_offset = 0;
+        h.head = next_buffer_[bid];
+        if (h.head == relay_half::no_buffer) h.tail = relay_half::no_buffer;
+        --h.queued;
+        bufs_->give_back(bid);
+    }
+    h.sending = 0;
+    if (cn.state == conn_state::closing) {
+        drop_queue(h, false);
+        op_done(slot, cn);
+        return;
+    }
+    if (c.res <= 0) {
+        log::debug("send to {}: {}", half == 0 ? "backend" : "client",
+                   c.res == 0 ? "no progress" : std::strerror(-c.res));
+        close_conn(slot, cn, half == 0 ? close_reason::backend_error : close_reason::client_error);
+        return;
+    }
+    cn.last_active = static_cast<std::uint32_t>(now_tick_);
+    if (h.queued > 0)
+        start_send(slot, cn, half);
+    else if (h.eof)
+        pass_eof(slot, cn, half);
+    if (cn.state == conn_state::closing) return;
+    if (h.recv_paused && !h.recv_armed && h.queued_bytes <= cfg_.max_inflight / 2 && !h.eof) {
+        h.recv_paused = false;
+        arm_recv(slot, cn, half);
+    }
+}
+
+void worker::pass_eof(std::uint32_t slot, conn& cn, unsigned half) noexcept {
+    relay_half& h = cn.half[half];
+    if (h.shut) return;
+    h.shut = true;
+    // ENOTCONN when the peer already reset: the close that follows sorts it out.
+    ::shutdown(cn.fd[1 - half], SHUT_WR);
+    if (cn.half[0].shut && cn.half[1].shut) close_conn(slot, cn, close_reason::done);
+}
+
+// ---------------------------------------------------------------------------------------------
+// close
+
+void worker::close_conn(std::uint32_t slot, conn& cn, close_reason why) noexcept {
+    if (cn.state == conn_state::closing) return;
+    metrics_.closed[std::size_t(why)].add();
+    begin_close(slot, cn);
+}
+
+void worker::reject_conn(std::uint32_t slot, conn& cn, reject_reason why) noexcept {
+    if (cn.state == conn_state::closing) return;
+    metrics_.rejected[std::size_t(why)].add();
+    begin_close(slot, cn);
+}
+
+void worker::begin_close(std::uint32_t slot, conn& cn) noexcept {
+    bool was_connecting = cn.state == conn_state::connecting;
+    cn.state = conn_state::closing;
+    timers_->cancel(slot);
+    release_backend(cn);
+    metrics_.connections_current.add(-1);
+    for (unsigned side = 0; side < 2; ++side) {
+        int fd = cn.fd[side];
+        if (fd < 0) continue;
+        cn.fd[side] = -1;
+        bool busy = cn.half[side].recv_armed || cn.half[1 - side].send_busy ||
+                    (side == 1 && was_connecting);
+        // Operations still in the kernel hold the socket open: cancel them, then close.
+        if (busy)
+            ring_->prep_cancel_and_close(fd, tag(op::cancel, slot, side),
+                                         tag(op::close, slot, side));
+        else
+            ring_->prep_close(fd, tag(op::close, slot, side));
+    }
+    drop_queue(cn.half[0], true);
+    drop_queue(cn.half[1], true);
+    // A descriptor is about to be freed: if accepts were paused for want of one, try again.
+    // The accept SQE is queued after the closes, so it runs after them.
+    if (accept_paused_ && !draining_) on_accept_retry();
+    op_done(slot, cn);
+}
+
+void worker::drop_queue(relay_half& h, bool keep_sending) noexcept {
+    // Buffers a send in flight still reads from stay until its CQE; the rest go back now.
+    unsigned keep = (keep_sending && h.send_busy) ? h.sending : 0;
+    std::uint16_t bid = h.head, last_kept = relay_half::no_buffer;
+    for (unsigned i = 0; i < keep && bid != relay_half::no_buffer; ++i) {
+        last_kept = bid;
+        bid = next_buffer_[bid];
+    }
+    while (bid != relay_half::no_buffer) {
+        std::uint16_t next = next_buffer_[bid];
+        bufs_->give_back(bid);
+        --h.queued;
+        bid = next;
+    }
+    if (last_kept == relay_half::no_buffer) {
+        h.head = h.tail = relay_half::no_buffer;
+        h.head_offset = 0;
+    } else {
+        next_buffer_[last_kept] = relay_half::no_buffer;
+        h.tail = last_kept;
+    }
+}
+
+void worker::op_done(std::uint32_t slot, conn& cn) noexcept {
+    if (cn.state != conn_state::closing || cn.pending != 0) return;
+    drop_queue(cn.half[0], false);
+    drop_queue(cn.half[1], false);
+    conns_->free(slot);
+}
+
+// ---------------------------------------------------------------------------------------------
+// timers
+
+void worker::on_timer(std::uint32_t slot) noexcept {
+    if (!conns_->in_use(slot)) return;
+    conn& cn = (*conns_)[slot];
+    if (cn.state != conn_state::relaying) return;
+    std::uint64_t idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout.count()) / tick_ms;
+    if (idle_ticks == 0) idle_ticks = 1;
+    std::uint64_t quiet = now_tick_ - cn.last_active;
+    if (quiet >= idle_ticks) {
+        close_conn(slot, cn, close_reason::idle_timeout);
+        return;
+    }
+    timers_->schedule(slot, cn.last_active + idle_ticks);
+}
+
+}  // namespace edge::engine

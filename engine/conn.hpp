@@ -1,0 +1,74 @@
+#pragma once
+// A proxied connection as a worker holds it: two sockets and two relay halves.
+//
+//   accepted ──▶ connecting ──▶ relaying ──▶ closing ──▶ (slot freed)
+//      │             │  ▲ refused / timed out: next backend, up to --connect-attempts
+//      └─────────────┴──┴──▶ closing (no backend, client gone, error, idle, drain)
+//
+// half[0] carries client → backend bytes, half[1] backend → client. A half's bytes arrive by
+// multishot receive on socket `side` into provided buffers, queue in arrival order, and leave by
+// one send (or sendmsg over several buffers) at a time on the other socket. EOF on a half is
+// passed on as shutdown(SHUT_WR) once its queue is empty; when both halves have passed EOF on,
+// the connection closes. The record is freed only when no operation of it is left in the kernel
+// (`pending` is 0), so a completion never finds its slot reused.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+
+#include "routing/types.hpp"
+
+namespace edge::engine {
+
+enum class conn_state : std::uint8_t { accepted, connecting, relaying, closing };
+
+/// Buffers one sendmsg may gather; a bundle receive is capped to fill at most this many.
+inline constexpr unsigned max_send_iov = 8;
+/// Backends one connection may try (--connect-attempts is capped here).
+inline constexpr unsigned max_connect_attempts = 8;
+
+struct relay_half {
+    static constexpr std::uint16_t no_buffer = 0xffff;
+
+    // The queue: buffer ids linked through the worker's next_buffer array, oldest first.
+    std::uint16_t head = no_buffer;
+    std::uint16_t tail = no_buffer;
+    std::uint16_t queued = 0;        // buffers queued, including those the send in flight covers
+    std::uint16_t sending = 0;       // buffers (from head) covered by the send in flight
+    std::uint32_t head_offset = 0;   // bytes of the head buffer already sent
+    std::uint32_t queued_bytes = 0;  // bytes queued and not yet sent
+
+    bool recv_armed = false;    // a multishot receive is in the kernel
+    bool recv_paused = false;   // stopped because queued_bytes reached --max-inflight
+    bool recv_starved = false;  // stopped by ENOBUFS; waiting on the worker's starved list
+    bool eof = false;           // the source sent FIN
+    bool shut = false;          // FIN passed on: shutdown(SHUT_WR) done on the destination
+    bool send_busy = false;     // a send is in the kernel
+
+    // Storage for a gathered send; the kernel copies it at submission, but keeping it here
+    // keeps the rule simple: valid while the send is in flight.
+    msghdr msg{};
+    iovec iov[max_send_iov]{};
+};
+
+struct conn {
+    int fd[2] = {-1, -1};  // 0: client, 1: backend
+    conn_state state = conn_state::accepted;
+    std::uint8_t attempts = 0;      // backends tried so far
+    std::uint16_t pending = 0;      // operations of this connection still in the kernel
+    std::uint32_t last_active = 0;  // worker tick when bytes last moved either way
+
+    // The backend of the current attempt. `shared` is non-null while this connection holds a
+    // reservation on it (routing::try_reserve), which is returned exactly once.
+    std::uint32_t backend_slot = 0;
+    routing::backend_shared* shared = nullptr;
+    std::uint32_t tried[max_connect_attempts] = {};
+    std::uint64_t connect_start_ns = 0;
+
+    routing::endpoint client;  // the client's address (from the socket, or a PROXY header)
+    relay_half half[2];
+};
+
+}  // namespace edge::engine

@@ -1,0 +1,187 @@
+// edgeproxy: parse the configuration, probe io_uring, load routing.db, open the listeners, start
+// one worker per CPU and the control thread, then wait for the workers to drain.
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "base/log.hpp"
+#include "engine/admin_server.hpp"
+#include "engine/config.hpp"
+#include "engine/control.hpp"
+#include "engine/listener.hpp"
+#include "engine/ring.hpp"
+#include "engine/worker.hpp"
+#include "routing/loader.hpp"
+#include "routing/registry.hpp"
+
+using namespace edge;
+using namespace edge::engine;
+
+namespace {
+
+std::string join_cpus(const std::vector<int>& cpus) {
+    return fmt::format("{}", fmt::join(cpus, ","));
+}
+
+// Start-up errors (tier 2): a clear message and a non-zero exit.
+int fail(const std::string& what) {
+    log::error("{}", what);
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto started = std::chrono::steady_clock::now();
+    config cfg;
+    try {
+        switch (parse_config(argc, argv, process_env, cfg)) {
+            case parse_outcome::help:
+                std::fputs(usage_text().c_str(), stdout);
+                return 0;
+            case parse_outcome::version:
+                fmt::print("edgeproxy {}\n", EDGE_VERSION);
+                return 0;
+            case parse_outcome::run:
+                break;
+        }
+    } catch (const config_error& e) {
+        fmt::print(stderr, "edgeproxy: {}\n", e.what());
+        return 2;
+    }
+    log::set_level(cfg.log_level);
+
+    auto features = probe_ring_features();
+    if (!features) {
+        const probe_error& e = features.error();
+        return fail(fmt::format("io_uring unavailable ({}{}{}): {}", e.what, e.err ? ": " : "",
+                                e.err ? std::strerror(e.err) : "", probe_message(e)));
+    }
+
+    routing::backend_registry registry(cfg.max_backends);
+    routing::load_options lo;
+    lo.db_path = cfg.db_path;
+    if (!cfg.region.empty()) lo.pop_region = *geo::region_code::parse(cfg.region);
+    routing::snapshot_ptr snap;
+    std::size_t rejected = 0;
+    if (auto r = routing::load_snapshot(lo, registry); r) {
+        snap = r->snap;
+        rejected = r->rejected.size();
+        for (const routing::rejected_row& row : r->rejected)
+            log::warn("routing.db: row {} rejected: {}", row.id, row.reason);
+        for (const std::string& w : r->warnings)
+            log::warn("routing.db: {}", w);
+    } else {
+        std::string what = fmt::format("{}: {} ({})", cfg.db_path,
+                                       routing::failure_name(r.error().kind), r.error().detail);
+        if (cfg.check) return fail(what);
+        log::error("{}; serving with no backends until it can be read", what);
+        auto empty = std::make_shared<routing::snapshot>();
+        empty->pop_region = lo.pop_region;
+        empty->slot_capacity = registry.slot_high_water();
+        snap = std::move(empty);
+    }
+
+    // Every worker has its own SO_REUSEPORT socket per address. The first bind of an address
+    // with port 0 picks the port; the other workers bind that same port.
+    std::vector<std::vector<unique_fd>> listeners(cfg.cpus.size());
+    for (socket_address& addr : cfg.listen) {
+        for (std::size_t w = 0; w < cfg.cpus.size(); ++w) {
+            auto fd = open_listener(addr, cfg.backlog);
+            if (!fd)
+                return fail(fmt::format("cannot listen on {}: {}", to_string(addr),
+                                        error_text(fd.error())));
+            if (w == 0 && port_of(addr) == 0) {
+                auto bound = bound_address(fd->get());
+                if (bound) set_port(addr, port_of(*bound));
+            }
+            listeners[w].push_back(std::move(*fd));
+        }
+    }
+    std::optional<admin_server> admin;
+    if (cfg.metrics) {
+        auto a = admin_server::open(*cfg.metrics);
+        if (!a)
+            return fail(fmt::format(
+                "cannot serve metrics on {}: {} (use --metrics ADDR:PORT or --metrics off)",
+                to_string(*cfg.metrics), error_text(a.error())));
+        admin.emplace(std::move(*a));
+    }
+
+    if (cfg.check) {
+        if (rejected > 0)
+            return fail(fmt::format("{}: {} rows rejected (listed above)", cfg.db_path, rejected));
+        fmt::print(
+            "edgeproxy: configuration ok: {} backends, {} workers on CPUs {}, io_uring {}.{} "
+            "(defer_taskrun={}, recv_bundle={})\n",
+            snap->backends.size(), cfg.cpus.size(), join_cpus(cfg.cpus), features->kernel_major,
+            features->kernel_minor, features->defer_taskrun, features->recv_bundle);
+        return 0;
+    }
+
+    control::block_signals();
+    std::vector<std::unique_ptr<worker>> workers;
+    for (std::size_t w = 0; w < cfg.cpus.size(); ++w) {
+        worker_setup s;
+        s.index = static_cast<unsigned>(w);
+        s.cpu = cfg.cpus[w];
+        s.cfg = &cfg;
+        s.features = *features;
+        s.listeners = std::move(listeners[w]);
+        s.snapshot = snap;
+        workers.push_back(std::make_unique<worker>(std::move(s)));
+    }
+    std::vector<std::thread> threads;
+    for (auto& w : workers)
+        threads.emplace_back([p = w.get()] { p->run(); });
+    std::string error;
+    bool ok = true;
+    for (auto& w : workers)
+        if (!w->wait_ready(error)) ok = false;
+
+    control::setup cs;
+    cs.cfg = &cfg;
+    for (auto& w : workers)
+        cs.workers.push_back(w.get());
+    cs.admin = std::move(admin);
+    cs.snapshot = snap;
+    std::optional<socket_address> metrics_at;
+    if (cs.admin) metrics_at = cs.admin->address();
+    control ctl(std::move(cs));
+    if (!ok) {
+        for (auto& w : workers) {
+            worker_message m;
+            m.what = worker_message::kind::stop;
+            w->post(m);
+        }
+        for (auto& t : threads)
+            t.join();
+        return fail(error);
+    }
+    std::thread control_thread([&ctl] { ctl.run(); });
+
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    for (const socket_address& addr : cfg.listen)
+        log::info("listening on {}", to_string(addr));
+    if (metrics_at) log::info("metrics on http://{}/metrics", to_string(*metrics_at));
+    log::info(
+        "edgeproxy {} serving: {} workers on CPUs {}, {} backends (snapshot v{}), region '{}', "
+        "io_uring on Linux {}.{} (defer_taskrun={}, recv_bundle={}), ready in {} us",
+        EDGE_VERSION, workers.size(), join_cpus(cfg.cpus), snap->backends.size(), snap->version,
+        cfg.region, features->kernel_major, features->kernel_minor, features->defer_taskrun,
+        features->recv_bundle, us.count());
+
+    for (auto& t : threads)
+        t.join();
+    ctl.stop();
+    control_thread.join();
+    log::info("exit");
+    return 0;
+}

@@ -1,0 +1,202 @@
+#include "engine/metrics.hpp"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <iterator>
+
+namespace edge::engine {
+
+result<void> worker_metrics::map_backends(std::uint32_t capacity) noexcept {
+    std::size_t len = sizeof(backend_counters) * std::size_t(capacity);
+    void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) return unexpected(std::errc(errno));
+    // Zero-filled pages are valid zeroed counters (std::atomic<uint64_t> is a plain integer).
+    backends = static_cast<backend_counters*>(m);
+    backend_capacity = capacity;
+    return {};
+}
+
+void worker_metrics::unmap_backends() noexcept {
+    if (backends != nullptr) munmap(backends, sizeof(backend_counters) * backend_capacity);
+    backends = nullptr;
+    backend_capacity = 0;
+}
+
+void worker_metrics::record_connect_latency(std::uint32_t slot, std::uint64_t micros) noexcept {
+    if (slot >= backend_capacity) return;
+    backend_counters& b = backends[slot];
+    double ms = static_cast<double>(micros) / 1000.0;
+    auto it = std::lower_bound(latency_bounds_ms.begin(), latency_bounds_ms.end(), ms);
+    b.latency[static_cast<std::size_t>(it - latency_bounds_ms.begin())].add();
+    b.latency_sum_us.add(micros);
+}
+
+namespace {
+
+using out_it = std::back_insert_iterator<std::string>;
+
+void header(out_it o, const char* name, const char* type, const char* help) {
+    fmt::format_to(o, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+template <class F>
+std::uint64_t sum(std::span<const worker_metrics* const> ws, F&& get) {
+    std::uint64_t s = 0;
+    for (const worker_metrics* w : ws)
+        s += get(*w);
+    return s;
+}
+
+template <class F>
+void simple(out_it o, std::span<const worker_metrics* const> ws, const char* name, const char* type,
+            const char* help, F&& get) {
+    header(o, name, type, help);
+    fmt::format_to(o, "{} {}\n", name, sum(ws, get));
+}
+
+template <std::size_t N, class F>
+void labelled(out_it o, std::span<const worker_metrics* const> ws, const char* name,
+              const char* help, const char* label, const std::array<const char*, N>& values,
+              F&& get) {
+    header(o, name, "counter", help);
+    for (std::size_t i = 0; i < N; ++i)
+        fmt::format_to(o, "{}{{{}=\"{}\"}} {}\n", name, label, values[i],
+                       sum(ws, [&](const worker_metrics& w) { return get(w, i); }));
+}
+
+// Prometheus label values escape backslash, double quote and newline.
+std::string escape(const std::string& s) {
+    std::string r;
+    r.reserve(s.size());
+    for (char c : s) {
+        if (c == '\\' || c == '"') r.push_back('\\');
+        if (c == '\n') {
+            r += "\\n";
+            continue;
+        }
+        r.push_back(c);
+    }
+    return r;
+}
+
+}  // namespace
+
+void render_prometheus(std::string& out, std::span<const worker_metrics* const> ws,
+                       const routing::snapshot* snap, const process_gauges& proc) {
+    auto o = std::back_inserter(out);
+    header(o, "edge_build_info", "gauge", "edgeproxy version");
+    fmt::format_to(o, "edge_build_info{{version=\"{}\"}} 1\n", EDGE_VERSION);
+    header(o, "edge_workers", "gauge", "Worker threads (one per pinned core)");
+    fmt::format_to(o, "edge_workers {}\n", proc.workers);
+    header(o, "edge_draining", "gauge", "1 while the proxy drains after SIGTERM/SIGINT");
+    fmt::format_to(o, "edge_draining {}\n", proc.draining ? 1 : 0);
+
+    simple(o, ws, "edge_connections_total", "counter", "Client connections accepted",
+           [](const worker_metrics& w) { return w.connections_total.get(); });
+    header(o, "edge_connections_current", "gauge", "Client connections open now");
+    std::int64_t cur = 0;
+    for (const worker_metrics* w : ws)
+        cur += w->connections_current.get();
+    fmt::format_to(o, "edge_connections_current {}\n", cur);
+    labelled(o, ws, "edge_connections_rejected_total",
+             "Client connections closed without a backend, by reason", "reason",
+             reject_reason_names,
+             [](const worker_metrics& w, std::size_t i) { return w.rejected[i].get(); });
+    labelled(o, ws, "edge_connections_closed_total", "Proxied connections ended, by reason",
+             "reason", close_reason_names,
+             [](const worker_metrics& w, std::size_t i) { return w.closed[i].get(); });
+    header(o, "edge_bytes_total", "counter", "Bytes relayed, by direction");
+    fmt::format_to(
+        o, "edge_bytes_total{{direction=\"client_to_backend\"}} {}\n",
+        sum(ws, [](const worker_metrics& w) { return w.bytes_client_to_backend.get(); }));
+    fmt::format_to(
+        o, "edge_bytes_total{{direction=\"backend_to_client\"}} {}\n",
+        sum(ws, [](const worker_metrics& w) { return w.bytes_backend_to_client.get(); }));
+    labelled(o, ws, "edge_accept_errors_total", "Accept errors, by kind", "kind",
+             accept_error_names,
+             [](const worker_metrics& w, std::size_t i) { return w.accept_errors[i].get(); });
+    simple(o, ws, "edge_buffer_exhausted_total", "counter",
+           "Receives stopped because the worker's buffer pool was empty (ENOBUFS)",
+           [](const worker_metrics& w) { return w.enobufs.get(); });
+    simple(o, ws, "edge_backpressure_pauses_total", "counter",
+           "Receives paused because the other side was not draining",
+           [](const worker_metrics& w) { return w.backpressure.get(); });
+    simple(o, ws, "edge_stale_completions_total", "counter",
+           "Completions for a connection slot's previous occupant (dropped)",
+           [](const worker_metrics& w) { return w.stale_cqes.get(); });
+
+    header(o, "edge_worker_loop_iterations_total", "counter", "Event loop iterations, per worker");
+    for (std::size_t i = 0; i < ws.size(); ++i)
+        fmt::format_to(o, "edge_worker_loop_iterations_total{{worker=\"{}\"}} {}\n", i,
+                       ws[i]->loop_iterations.get());
+    header(o, "edge_worker_completions_total", "counter", "io_uring completions, per worker");
+    for (std::size_t i = 0; i < ws.size(); ++i)
+        fmt::format_to(o, "edge_worker_completions_total{{worker=\"{}\"}} {}\n", i,
+                       ws[i]->completions.get());
+    header(o, "edge_worker_ring_enters_total", "counter", "io_uring_enter calls, per worker");
+    for (std::size_t i = 0; i < ws.size(); ++i)
+        fmt::format_to(o, "edge_worker_ring_enters_total{{worker=\"{}\"}} {}\n", i,
+                       ws[i]->ring_enters.get());
+    header(o, "edge_worker_connections_current", "gauge", "Client connections open, per worker");
+    for (std::size_t i = 0; i < ws.size(); ++i)
+        fmt::format_to(o, "edge_worker_connections_current{{worker=\"{}\"}} {}\n", i,
+                       ws[i]->connections_current.get());
+    header(o, "edge_buffers_held", "gauge", "Receive buffers holding data in flight, per worker");
+    for (std::size_t i = 0; i < ws.size(); ++i)
+        fmt::format_to(o, "edge_buffers_held{{worker=\"{}\"}} {}\n", i, ws[i]->buffers_held.get());
+
+    if (snap == nullptr) return;
+    header(o, "edge_backend_connections_current", "gauge",
+           "Live proxied connections per backend (all workers)");
+    for (const routing::backend& b : snap->backends)
+        fmt::format_to(o, "edge_backend_connections_current{{backend=\"{}\"}} {}\n", escape(b.id),
+                       b.shared ? b.shared->live.load(std::memory_order_relaxed) : 0);
+    auto per_backend = [&](const routing::backend& b, auto&& get) {
+        std::uint64_t s = 0;
+        for (const worker_metrics* w : ws)
+            if (b.slot < w->backend_capacity) s += get(w->backends[b.slot]);
+        return s;
+    };
+    header(o, "edge_backend_connections_total", "counter", "Connections established per backend");
+    for (const routing::backend& b : snap->backends)
+        fmt::format_to(
+            o, "edge_backend_connections_total{{backend=\"{}\"}} {}\n", escape(b.id),
+            per_backend(b, [](const backend_counters& c) { return c.connections.get(); }));
+    header(o, "edge_backend_connect_failures_total", "counter",
+           "Failed connects per backend, by reason (refused: refused/unreachable/reset; timeout)");
+    for (const routing::backend& b : snap->backends) {
+        std::string id = escape(b.id);
+        fmt::format_to(
+            o, "edge_backend_connect_failures_total{{backend=\"{}\",reason=\"refused\"}} {}\n", id,
+            per_backend(b, [](const backend_counters& c) { return c.connect_failures.get(); }));
+        fmt::format_to(
+            o, "edge_backend_connect_failures_total{{backend=\"{}\",reason=\"timeout\"}} {}\n", id,
+            per_backend(b, [](const backend_counters& c) { return c.connect_timeouts.get(); }));
+    }
+    header(o, "edge_backend_latency_ms", "histogram", "Time to connect to a backend, milliseconds");
+    for (const routing::backend& b : snap->backends) {
+        std::string id = escape(b.id);
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i <= latency_bounds_ms.size(); ++i) {
+            cumulative +=
+                per_backend(b, [i](const backend_counters& c) { return c.latency[i].get(); });
+            if (i < latency_bounds_ms.size())
+                fmt::format_to(o, "edge_backend_latency_ms_bucket{{backend=\"{}\",le=\"{}\"}} {}\n",
+                               id, latency_bounds_ms[i], cumulative);
+            else
+                fmt::format_to(o,
+                               "edge_backend_latency_ms_bucket{{backend=\"{}\",le=\"+Inf\"}} {}\n",
+                               id, cumulative);
+        }
+        std::uint64_t sum_us =
+            per_backend(b, [](const backend_counters& c) { return c.latency_sum_us.get(); });
+        fmt::format_to(o, "edge_backend_latency_ms_sum{{backend=\"{}\"}} {:.3f}\n", id,
+                       static_cast<double>(sum_us) / 1000.0);
+        fmt::format_to(o, "edge_backend_latency_ms_count{{backend=\"{}\"}} {}\n", id, cumulative);
+    }
+}
+
+}  // namespace edge::engine

@@ -1,0 +1,125 @@
+#pragma once
+// Metrics: each worker owns a block of counters that only it writes; the admin endpoint sums
+// the blocks when scraped. Counters are relaxed atomics updated with a plain load and store (one
+// writer), which compile to ordinary moves on x86: no lock prefix, no shared cache line.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/result.hpp"
+#include "routing/types.hpp"
+
+namespace edge::engine {
+
+/// A monotonically increasing count written by one thread, read by any.
+class counter {
+  public:
+    void add(std::uint64_t n = 1) noexcept {
+        v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    /// Mirrors a count kept elsewhere by the same writer (e.g. the ring's enter calls).
+    void set(std::uint64_t v) noexcept { v_.store(v, std::memory_order_relaxed); }
+    std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+  private:
+    std::atomic<std::uint64_t> v_{0};
+};
+
+/// A level written by one thread (its worker), read by any.
+class gauge {
+  public:
+    void add(std::int64_t d) noexcept {
+        v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+    }
+    void set(std::int64_t v) noexcept { v_.store(v, std::memory_order_relaxed); }
+    std::int64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+  private:
+    std::atomic<std::int64_t> v_{0};
+};
+
+/// Why a client connection was closed without being proxied (label `reason`).
+enum class reject_reason : std::uint8_t {
+    no_backend,      // the table has no eligible backend
+    capacity,        // every eligible backend is at its hard_limit
+    connect_failed,  // every attempt failed (refused, unreachable, timed out)
+    overload,        // the worker's connection slab is full
+    fd_exhausted,    // no descriptor for the backend socket (EMFILE/ENFILE)
+    client_gone,     // the client left before it could be routed
+    count_,
+};
+inline constexpr std::array<const char*, std::size_t(reject_reason::count_)> reject_reason_names = {
+    "no_backend", "capacity", "connect_failed", "overload", "fd_exhausted", "client_gone"};
+
+/// How a proxied connection ended (label `reason`).
+enum class close_reason : std::uint8_t {
+    done,           // both directions finished
+    idle_timeout,   // silent both ways for --idle-timeout
+    client_error,   // reset or error on the client side
+    backend_error,  // reset or error on the backend side
+    drain_timeout,  // still open when --drain-timeout ran out
+    count_,
+};
+inline constexpr std::array<const char*, std::size_t(close_reason::count_)> close_reason_names = {
+    "done", "idle_timeout", "client_error", "backend_error", "drain_timeout"};
+
+/// Accept errors (label `kind`).
+enum class accept_error : std::uint8_t { fd_limit, memory, other, count_ };
+inline constexpr std::array<const char*, std::size_t(accept_error::count_)> accept_error_names = {
+    "fd_limit", "memory", "other"};
+
+/// Upper bounds (ms) of the edge_backend_latency_ms histogram: time to connect to a backend.
+inline constexpr std::array<double, 14> latency_bounds_ms = {0.25, 0.5, 1,   2,   5,    10,   25,
+                                                             50,   100, 250, 500, 1000, 2500, 5000};
+
+/// Per backend slot, per worker.
+struct backend_counters {
+    counter connections;       // connects that succeeded
+    counter connect_failures;  // refused, unreachable, reset during connect
+    counter connect_timeouts;  // no answer within --connect-timeout
+    std::array<counter, latency_bounds_ms.size() + 1> latency;  // last bucket: +Inf
+    counter latency_sum_us;
+};
+
+/// One worker's counters. Written only by that worker.
+struct worker_metrics {
+    gauge connections_current;
+    counter connections_total;
+    counter bytes_client_to_backend;
+    counter bytes_backend_to_client;
+    std::array<counter, std::size_t(reject_reason::count_)> rejected;
+    std::array<counter, std::size_t(close_reason::count_)> closed;
+    std::array<counter, std::size_t(accept_error::count_)> accept_errors;
+    counter enobufs;       // receives stopped because the buffer pool was empty
+    counter backpressure;  // receives paused because the other side was not draining
+    counter stale_cqes;    // completions for a slot's previous occupant (dropped)
+    counter loop_iterations;
+    counter completions;
+    counter ring_enters;
+    gauge buffers_held;
+
+    /// Per-backend counters indexed by backend slot; `backend_capacity` entries.
+    backend_counters* backends = nullptr;
+    std::uint32_t backend_capacity = 0;
+
+    /// Maps the per-backend array (zero pages until a slot is used). Start-up.
+    result<void> map_backends(std::uint32_t capacity) noexcept;
+    void unmap_backends() noexcept;
+    void record_connect_latency(std::uint32_t slot, std::uint64_t micros) noexcept;
+};
+
+/// Values the admin endpoint adds beside the workers' counters.
+struct process_gauges {
+    std::uint64_t workers = 0;
+    bool draining = false;
+};
+
+/// Renders Prometheus text exposition (version 0.0.4) of every worker's counters, summed, and of
+/// the per-backend series for the backends in `snap`. Admin thread.
+void render_prometheus(std::string& out, std::span<const worker_metrics* const> workers,
+                       const routing::snapshot* snap, const process_gauges& proc);
+
+}  // namespace edge::engine

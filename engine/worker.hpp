@@ -1,0 +1,169 @@
+#pragma once
+// A worker: one thread pinned to one core, with its own io_uring, listeners, buffer pool,
+// connection slab, timer wheel, routing snapshot and metrics. Nothing a worker owns is written by
+// another thread; the control thread talks to it only through its inbox (an SPSC queue) and the
+// eventfd that wakes its ring.
+//
+// The connection life lives in conn.cpp, the completion dispatch in loop.cpp, set-up, messages and
+// drain here.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.hpp"
+#include "engine/buf_ring.hpp"
+#include "engine/config.hpp"
+#include "engine/conn.hpp"
+#include "engine/metrics.hpp"
+#include "engine/op_tag.hpp"
+#include "engine/ring.hpp"
+#include "engine/slab.hpp"
+#include "engine/timer_wheel.hpp"
+#include "engine/xcore_queue.hpp"
+#include "routing/types.hpp"
+
+namespace edge::engine {
+
+/// A message to a worker from the control thread (the inbox's one producer).
+struct worker_message {
+    enum class kind : std::uint8_t { none, drain, stop, snapshot };
+    kind what = kind::none;
+    routing::snapshot_ptr snap;  // kind::snapshot
+};
+
+struct worker_setup {
+    unsigned index = 0;
+    int cpu = -1;  // -1: not pinned
+    const config* cfg = nullptr;
+    ring_features features;
+    std::vector<unique_fd> listeners;  // this worker's own socket for each --listen address
+    routing::snapshot_ptr snapshot;
+};
+
+class worker {
+  public:
+    explicit worker(worker_setup setup);
+    ~worker();
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+
+    /// Thread body: pins itself, builds its ring, accepts and relays until drained or stopped.
+    void run() noexcept;
+
+    /// Blocks until the worker accepts connections (true) or failed to start (false, `error`
+    /// set). Main thread, at start-up.
+    bool wait_ready(std::string& error);
+
+    /// Queues a message and wakes the worker. The control thread only (single producer).
+    bool post(worker_message m) noexcept;
+
+    /// This worker's counters, for the scrape. Any thread (read-only).
+    const worker_metrics& metrics() const noexcept { return metrics_; }
+    unsigned index() const noexcept { return index_; }
+    /// Version of the routing snapshot this worker has swapped to. Any thread.
+    std::uint64_t snapshot_version() const noexcept {
+        return acked_version_.load(std::memory_order_acquire);
+    }
+
+  private:
+    // ---- set-up, loop, messages, drain (worker.cpp) ----
+    bool setup(std::string& error) noexcept;
+    void loop() noexcept;
+    int next_timeout_ms() const noexcept;
+    void update_clock() noexcept;
+    void arm_wake() noexcept;
+    void on_wake(const completion& c) noexcept;
+    void handle(worker_message& m) noexcept;
+    void start_drain() noexcept;
+    void close_listener(std::uint32_t i) noexcept;
+    void check_drain() noexcept;
+    void swap_snapshot(routing::snapshot_ptr snap) noexcept;
+    void set_ready(int state) noexcept;
+
+    // ---- completion dispatch (loop.cpp) ----
+    void on_cqe(const completion& c) noexcept;
+    void on_stale(const op_tag& t, const completion& c) noexcept;
+
+    // ---- the connection life (conn.cpp) ----
+    void arm_accept(std::uint32_t listener) noexcept;
+    void on_accept(std::uint32_t listener, const completion& c) noexcept;
+    void on_accept_retry() noexcept;
+    void start_conn(int fd) noexcept;
+    void route_and_connect(std::uint32_t slot, conn& cn) noexcept;
+    void on_connect(std::uint32_t slot, conn& cn, const completion& c) noexcept;
+    void on_connect_timeout(std::uint32_t slot, conn& cn, const completion& c) noexcept;
+    void start_relay(std::uint32_t slot, conn& cn) noexcept;
+    void arm_recv(std::uint32_t slot, conn& cn, unsigned side) noexcept;
+    void on_recv(std::uint32_t slot, conn& cn, unsigned side, const completion& c) noexcept;
+    void start_send(std::uint32_t slot, conn& cn, unsigned half) noexcept;
+    void on_send(std::uint32_t slot, conn& cn, unsigned half, const completion& c) noexcept;
+    void pass_eof(std::uint32_t slot, conn& cn, unsigned half) noexcept;
+    void close_conn(std::uint32_t slot, conn& cn, close_reason why) noexcept;
+    void reject_conn(std::uint32_t slot, conn& cn, reject_reason why) noexcept;
+    void begin_close(std::uint32_t slot, conn& cn) noexcept;
+    void op_done(std::uint32_t slot, conn& cn) noexcept;
+    void release_backend(conn& cn) noexcept;
+    void drop_queue(relay_half& h, bool keep_sending) noexcept;
+    void on_timer(std::uint32_t slot) noexcept;
+    void rearm_starved() noexcept;
+    std::uint32_t take_buffers(relay_half& h, std::uint16_t first, std::uint32_t bytes) noexcept;
+    std::uint64_t tag(op kind, std::uint32_t slot, unsigned dir = 0) const noexcept {
+        return make_tag(kind, slot, conns_->generation(slot), static_cast<std::uint8_t>(dir));
+    }
+
+    struct listener_state {
+        unique_fd fd;
+        bool armed = false;
+    };
+
+    // Identity and configuration.
+    const unsigned index_;
+    const int cpu_;
+    const config& cfg_;
+    const ring_features features_;
+
+    // Owned by the worker thread once run() starts.
+    std::optional<ring> ring_;
+    std::optional<buf_ring> bufs_;
+    std::optional<slab<conn>> conns_;
+    std::optional<timer_wheel> timers_;
+    std::vector<listener_state> listeners_;
+    std::unique_ptr<std::uint16_t[]> next_buffer_;  // queue links, by buffer id
+    std::unique_ptr<std::uint32_t[]> buffer_len_;   // bytes received into each buffer
+    std::vector<std::uint64_t> starved_;            // recv tags waiting for buffers (ENOBUFS)
+    routing::snapshot_ptr snap_;
+    std::vector<std::uint32_t> live_by_slot_;  // this worker's live connections per backend slot
+    std::uint32_t rng_;
+    std::uint64_t now_ms_ = 0;
+    std::uint64_t now_tick_ = 0;
+    __kernel_timespec connect_ts_{};
+    __kernel_timespec accept_retry_ts_{};
+    bool accept_paused_ = false;  // EMFILE/ENFILE: accepts wait for a descriptor to free up
+    bool accept_retry_armed_ = false;
+    bool accept_error_logged_ = false;
+    bool draining_ = false;
+    bool done_ = false;
+    std::uint64_t drain_deadline_ms_ = 0;
+    bool drain_forced_ = false;
+    std::uint64_t drain_force_deadline_ms_ = 0;
+
+    // Cross-thread: the inbox and its wake-up.
+    unique_fd wake_fd_;
+    std::uint64_t wake_value_ = 0;  // the ring reads the eventfd into this
+    xcore_queue<worker_message> inbox_;
+
+    // Read by other threads: sanctioned sharing, each with its rule.
+    worker_metrics metrics_;                       // written only by this worker (see metrics.hpp)
+    std::atomic<std::uint64_t> acked_version_{0};  // written by this worker, read by control
+    std::atomic<int> ready_{0};  // 0 starting, 1 ready, -1 failed; main waits on it
+    std::string setup_error_;    // written before ready_ = -1, read after
+};
+
+/// Worker tick length: idle and header deadlines are kept to this granularity.
+inline constexpr std::uint64_t tick_ms = 100;
+
+}  // namespace edge::engine
