@@ -48,9 +48,11 @@ int run_client(const options& o, client_mode& m) {
     if (m.tick) hooks.tick = [&](std::uint64_t now) { m.tick(now, sum(stats, false)); };
 
     const cpu_times cpu0 = process_cpu();
+    const std::uint64_t wall0 = now_ns();
     run_workers(
         o, c, [&](unsigned i) { return m.make(i, c, *stats[i]); }, workers, hooks);
     const cpu_times cpu1 = process_cpu();
+    const std::uint64_t wall1 = now_ns();
 
     report r;
     r.mode = std::string(mode_name(o.run_mode));
@@ -62,6 +64,7 @@ int run_client(const options& o, client_mode& m) {
     for (const auto& s : stats)
         end = std::max(end, s->end_ns.load());
     r.elapsed_s = double(end - c.start_ns) / 1e9;
+    r.wall_s = double(wall1 - wall0) / 1e9;
     r.totals = sum(stats, true);
     r.cpu = {cpu1.user_s - cpu0.user_s, cpu1.sys_s - cpu0.sys_s};
     r.settings.emplace_back("threads", std::to_string(o.threads));

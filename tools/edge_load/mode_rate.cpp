@@ -17,10 +17,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <utility>
 #include <vector>
 
 #include "tools/edge_load/buf_pool.hpp"
 #include "tools/edge_load/client_run.hpp"
+#include "tools/edge_load/client_socket.hpp"
 #include "tools/edge_load/modes.hpp"
 #include "tools/edge_load/op_tag.hpp"
 #include "tools/edge_load/pattern.hpp"
@@ -83,7 +86,7 @@ class rate_worker final : public worker {
         }
         if (interval_ > 0) {  // due starts the run could not make before it ended
             const double end = double(std::min(now_, c_.deadline_ns));
-            const double due_total = std::max(0.0, (end - first_due_) / interval_ + 1);
+            const double due_total = std::max(0.0, std::ceil((end - first_due_) / interval_));
             const double capped = budget_ ? std::min(due_total, double(budget_)) : due_total;
             missed_ = std::uint64_t(std::max(0.0, capped - double(started_)));
         }
@@ -143,12 +146,8 @@ class rate_worker final : public worker {
         const endpoint& dst = o_.targets[next_target_++ % o_.targets.size()];
         ring_.reserve(4);
         if (plain_) {
-            s.fd = ::socket(dst.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
-            if (s.fd < 0) return fail_now(i, -errno);
-            const int one = 1;
-            setsockopt(s.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-            const endpoint src = o_.sources->at(global_index());
-            if (::bind(s.fd, src.sa(), src.len) != 0) return fail_now(i, -errno);
+            s.fd = open_client_socket(dst, &*o_.sources, global_index(), false);
+            if (s.fd < 0) return fail_now(i, std::exchange(s.fd, -1));
         } else {
             ring_.prep_socket_direct(i, dst.family(), make_tag(op::socket, i, s.gen),
                                      sqe_link | sqe_skip_success);

@@ -160,8 +160,9 @@ class serve_worker final : public worker {
         }
         if (c.res <= 0) {
             if (c.res < 0 && c.res != -ECANCELED) st_.errors.add();
+            // A source keeps sending after the peer's EOF (a half-close); its sends end it.
             k.eof = true;
-            if (c.res < 0 || o_.smode == serve_mode::source) k.closing = true;
+            if (c.res < 0) k.closing = true;
             return pump(i);
         }
         const auto n = std::uint32_t(c.res);
@@ -354,9 +355,11 @@ std::string stats_json(const options& o, const std::vector<std::string>& listen,
 }  // namespace
 
 int run_serve(const options& o) {
-    // Direct-descriptor tables count against RLIMIT_NOFILE, like ordinary descriptors.
-    const std::uint64_t limit = raise_nofile(std::uint64_t(o.threads) * 131072 + 1024);
-    const auto table = unsigned(std::min<std::uint64_t>(131072, (limit - 256) / o.threads));
+    // Accepted connections live in direct descriptors, which use no fds; but each ring's table
+    // may not exceed RLIMIT_NOFILE (the hard limit needs CAP_SYS_RESOURCE to raise), so more
+    // --threads is how one serve process holds more connections than that.
+    const std::uint64_t limit = raise_nofile(131072 + 1024);
+    const auto table = unsigned(std::min<std::uint64_t>(131072, limit - 256));
 
     std::vector<std::vector<unique_fd>> per_thread(o.threads);
     std::vector<std::string> bound;

@@ -102,7 +102,7 @@ void print_table(const report& r, std::FILE* to) {
                "cpu         user {:.2f} s  sys {:.2f} s  per {} {:.2f} us  ({:.0f}% of one core)\n",
                r.cpu.user_s, r.cpu.sys_s, r.unit.substr(0, r.unit.size() - 1),
                t.completed ? cpu * 1e6 / double(t.completed) : 0.0,
-               r.elapsed_s > 0 ? cpu * 100 / r.elapsed_s : 0.0);
+               r.wall_s > 0 ? cpu * 100 / r.wall_s : 0.0);
     fmt::print(to, "result      {}\n", r.verdict);
 }
 
@@ -115,7 +115,7 @@ std::string to_json(const report& r) {
     for (const auto& [k, v] : r.settings)
         j.field(k, std::string_view(v));
     j.end();
-    j.field("elapsed_s", r.elapsed_s);
+    j.field("elapsed_s", r.elapsed_s).field("wall_s", r.wall_s);
     j.field("attempted", t.attempted).field("completed", t.completed).field("failed", t.failed);
     j.field("per_second", r.per_second());
     j.begin("bytes").field("sent", t.bytes_sent).field("received", t.bytes_received).end();
@@ -140,7 +140,7 @@ std::string to_json(const report& r) {
     const double cpu = r.cpu.user_s + r.cpu.sys_s;
     j.begin("cpu").field("user_s", r.cpu.user_s).field("sys_s", r.cpu.sys_s);
     j.field("per_unit_us", t.completed ? cpu * 1e6 / double(t.completed) : 0.0);
-    j.field("core_share", r.elapsed_s > 0 ? cpu / r.elapsed_s : 0.0).end();
+    j.field("core_share", r.wall_s > 0 ? cpu / r.wall_s : 0.0).end();
     j.field("ok", r.ok).field("verdict", r.verdict).field("exit_code", r.exit_code);
     return j.finish();
 }

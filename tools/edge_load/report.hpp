@@ -20,7 +20,8 @@ struct report {
     std::string unit;  // what `attempted` counts: connections, requests, streams
     std::vector<std::string> targets;
     unsigned threads = 1;
-    double elapsed_s = 0;
+    double elapsed_s = 0;  // the measured phase
+    double wall_s = 0;     // the whole run, set-up included (what `cpu` covers)
     client_totals totals;
     std::vector<std::pair<std::string, const histogram*>> latencies;  // shown in this order
     std::vector<std::pair<std::string, double>> figures;              // mode-specific results

@@ -163,6 +163,17 @@ void ring::prep_accept_multishot_direct(int listen_fd, std::uint64_t tag) {
     impl::finish(sqe, file_ref::plain(listen_fd), tag, sqe_none);
 }
 
+void ring::prep_peek(file_ref f, void* byte, std::uint64_t tag) {
+    io_uring_sqe* sqe = impl_->get_sqe();
+    io_uring_prep_recv(sqe, f.value, byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    impl::finish(sqe, f, tag, sqe_none);
+}
+
+int ring::register_file(unsigned slot, int fd) {
+    const int rc = io_uring_register_files_update(&impl_->uring, slot, &fd, 1);
+    return rc < 0 ? rc : 0;
+}
+
 void ring::prep_close(file_ref f, std::uint64_t tag, unsigned flags) {
     io_uring_sqe* sqe = impl_->get_sqe();
     if (f.fixed)

@@ -66,6 +66,8 @@ class ring {
     void prep_recv_multishot(file_ref f, std::uint16_t group, std::uint64_t tag);
     /// A multishot accept whose connections land in free direct-descriptor slots.
     void prep_accept_multishot_direct(int listen_fd, std::uint64_t tag);
+    /// A non-blocking MSG_PEEK of one byte: -EAGAIN means the connection is open and quiet.
+    void prep_peek(file_ref f, void* byte, std::uint64_t tag);
     void prep_close(file_ref f, std::uint64_t tag, unsigned flags);
     /// Cancels every request in flight on f; its own completion is tagged `tag`.
     void prep_cancel(file_ref f, std::uint64_t tag);
@@ -74,6 +76,10 @@ class ring {
     void submit_and_wait(std::uint64_t timeout_ns);
     /// Moves up to max completions into out; returns how many.
     unsigned reap(completion* out, unsigned max);
+
+    /// Puts a plain descriptor into direct slot `slot` (the ring takes its own reference, so the
+    /// caller may close fd afterwards); returns 0 or a negative errno. A syscall: not per request.
+    int register_file(unsigned slot, int fd);
 
     /// Registers a provided-buffer ring (entries a power of two); returns its mapped memory.
     void* register_buf_ring(std::uint16_t group, unsigned entries);

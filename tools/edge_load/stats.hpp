@@ -48,9 +48,10 @@ struct client_stats {
     counter bytes_received;
     std::array<counter, error_kinds> errors;
     std::atomic<int> first_other_errno{0};
-    std::atomic<bool> setup_done{false};   // hold, rr: every connection is up (or failed)
-    std::atomic<bool> finished{false};     // the worker left its loop
-    std::atomic<std::uint64_t> end_ns{0};  // when it left (now_ns)
+    std::atomic<bool> setup_done{false};     // hold, rr: every connection is up (or failed)
+    std::atomic<bool> finished{false};       // the worker left its loop
+    std::atomic<std::uint64_t> start_ns{0};  // when measuring began, if after the common start
+    std::atomic<std::uint64_t> end_ns{0};    // when it left (now_ns)
 
     histogram connect;     // intended start → connected
     histogram first_byte;  // intended start → first response byte
