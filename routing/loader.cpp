@@ -19,27 +19,6 @@ namespace edge::routing {
 
 namespace {
 
-db_value column_value(const sqlite_stmt& st, int i) {
-    sqlite3_stmt* s = st.get();
-    switch (sqlite3_column_type(s, i)) {
-        case SQLITE_INTEGER:
-            return db_value::of(static_cast<std::int64_t>(sqlite3_column_int64(s, i)));
-        case SQLITE_FLOAT:
-            return db_value::of_real(sqlite3_column_double(s, i));
-        case SQLITE_TEXT:
-            return db_value::of(st.text(i));
-        case SQLITE_BLOB: {
-            db_value v;
-            v.t = db_value::type::blob;
-            v.s.assign(static_cast<const char*>(sqlite3_column_blob(s, i)),
-                       static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
-            return v;
-        }
-        default:
-            return db_value::null();
-    }
-}
-
 result<std::vector<raw_row>, load_error> read_backends(const sqlite_db& db, const db_shape& shape) {
     std::string sql = fmt::format(
         "SELECT {}, id, app, region, {}, wg_ip, port, healthy, weight, soft_limit, hard_limit, "
@@ -57,7 +36,7 @@ result<std::vector<raw_row>, load_error> read_backends(const sqlite_db& db, cons
                               &r.wg_ip,      &r.port,       &r.healthy, &r.weight,
                               &r.soft_limit, &r.hard_limit, &r.deleted};
         for (int i = 0; i < 11; ++i)
-            *fields[i] = column_value(*st, i + 1);
+            *fields[i] = st->value(i + 1);
         rows.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return unexpected(db.error(rc, "reading backends"));

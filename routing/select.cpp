@@ -1,10 +1,17 @@
 // Selection runs on a worker for every new connection, so it works only on the snapshot's
-// precomputed candidate array: integer compares for the tiers, one multiply for the load term,
-// no allocation, no string compare. Shared state (the live counts) is read only for a backend
-// that would win or tie, which keeps cross-core cache traffic to a few lines per connection.
+// precomputed arrays: integer compares for the tiers, one multiply for the load term, no
+// allocation, no string compare.
+//
+// Tiers are visited in order: the client's country group (tier 0), the rest of the client's
+// region (tier 1), the rest of the POP's region (tier 2), then everything else (tier 3). A tier-t
+// score is at least 100·t, so once the best score found is below 100·t no later tier can win or
+// tie and the scan stops; a client usually looks only at the backends of its own country.
+// Shared state (the skip list, the cross-core live count) is read only for a candidate that
+// would win or tie, which keeps cross-core cache traffic to a few lines per connection.
 
 #include "routing/select.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace edge::routing {
@@ -14,6 +21,10 @@ namespace {
 // A client country that is unknown must match no backend, not the backends of unknown country.
 constexpr std::uint16_t no_country = 0xffff;  // never a packed pair of letters
 constexpr std::uint32_t no_region = std::numeric_limits<std::uint32_t>::max();
+
+// Tied candidates are remembered in a small array on the stack; a tie among more than this many
+// backends (equal scores to the last bit) is resolved by a second scan.
+constexpr std::uint32_t tracked_ties = 128;
 
 std::uint32_t next_random(std::uint32_t& state) noexcept {
     // xorshift32: enough to spread ties, and a state of 0 would stick, so leave it.
@@ -39,6 +50,94 @@ bool in_skip(std::uint32_t slot, std::span<const std::uint32_t> skip) noexcept {
 
 bool at_hard_limit(std::uint32_t hard_limit, const backend_shared* shared) noexcept {
     return hard_limit != 0 && shared->live.load(std::memory_order_relaxed) >= hard_limit;
+}
+
+// One selection: the client, the worker's counts, and the best candidates found so far.
+class scan {
+  public:
+    scan(const snapshot& s, const geo::location& client, std::span<const std::uint32_t> live,
+         std::span<const std::uint32_t> skip) noexcept
+        : s_(s),
+          cands_(s.candidates.data()),
+          country_(client.country.known() ? client.country.value : no_country),
+          region_(region_index_of(s, client.region)),
+          live_(live),
+          skip_(skip) {}
+
+    std::uint16_t country() const noexcept { return country_; }
+    std::uint32_t region() const noexcept { return region_; }
+    double best() const noexcept { return best_; }
+
+    double score_of(const candidate& c) const noexcept {
+        std::uint32_t n = c.slot < live_.size() ? live_[c.slot] : 0;
+        unsigned t = c.country == country_ ? 0u : c.region_index == region_ ? 1u : c.base_tier;
+        return 100.0 * t + static_cast<double>(n) * c.inv_capacity;
+    }
+
+    bool eligible(const candidate& c) const noexcept {
+        return !in_skip(c.slot, skip_) && !at_hard_limit(c.hard_limit, c.shared);
+    }
+
+    void offer(std::uint32_t i) noexcept {
+        const candidate& c = cands_[i];
+        double sc = score_of(c);
+        if (sc > best_ || !eligible(c)) return;
+        if (sc < best_) {
+            best_ = sc;
+            ties_ = 0;
+        }
+        if (ties_ < tracked_ties) tied_[ties_] = i;
+        ++ties_;
+    }
+
+    // Candidates [begin, end) except those of the client's country (already seen in tier 0).
+    void offer_range(std::uint32_t begin, std::uint32_t end) noexcept {
+        for (std::uint32_t i = begin; i < end; ++i) {
+            if (cands_[i].country != country_) offer(i);
+        }
+    }
+
+    void offer_region(std::uint32_t r) noexcept {
+        offer_range(s_.region_begin[r], s_.region_begin[r + 1]);
+    }
+
+    // The winner, a tie spread uniformly with `rng`; nullptr when nothing was eligible.
+    const backend* choose(std::uint32_t& rng) const noexcept {
+        if (ties_ == 0) return nullptr;
+        std::uint32_t pick = ties_ == 1 ? 0 : random_below(rng, ties_);
+        std::uint32_t chosen = pick < tracked_ties ? tied_[pick] : nth_tied(pick);
+        return &s_.backends[static_cast<std::size_t>(s_.index_by_slot[cands_[chosen].slot])];
+    }
+
+  private:
+    // The `nth` eligible candidate scoring exactly best_: every such candidate is a tie, whichever
+    // tier scan met it. The shared counts may have moved since; then the last one found will do.
+    std::uint32_t nth_tied(std::uint32_t nth) const noexcept {
+        std::uint32_t found = tied_[tracked_ties - 1];
+        for (std::uint32_t i = 0; i < s_.candidates.size(); ++i) {
+            if (score_of(cands_[i]) != best_ || !eligible(cands_[i])) continue;
+            found = i;
+            if (nth-- == 0) break;
+        }
+        return found;
+    }
+
+    const snapshot& s_;
+    const candidate* cands_;
+    std::uint16_t country_;
+    std::uint32_t region_;
+    std::span<const std::uint32_t> live_;
+    std::span<const std::uint32_t> skip_;
+    double best_ = std::numeric_limits<double>::infinity();
+    std::uint32_t ties_ = 0;
+    std::uint32_t tied_[tracked_ties];
+};
+
+const country_group* find_country(const snapshot& s, std::uint16_t country) noexcept {
+    auto it =
+        std::lower_bound(s.countries.begin(), s.countries.end(), country,
+                         [](const country_group& g, std::uint16_t c) { return g.country < c; });
+    return it != s.countries.end() && it->country == country ? &*it : nullptr;
 }
 
 }  // namespace
@@ -71,32 +170,27 @@ double score(const backend& b, const geo::location& client, const geo::region_co
 const backend* select_backend(const snapshot& s, const geo::location& client,
                               std::span<const std::uint32_t> live_by_slot,
                               std::span<const std::uint32_t> skip, std::uint32_t& rng) noexcept {
-    const std::uint16_t country = client.country.known() ? client.country.value : no_country;
-    const std::uint32_t region = region_index_of(s, client.region);
-    const candidate* cands = s.candidates.data();
-    const std::size_t n = s.candidates.size();
-    const std::size_t live_n = live_by_slot.size();
-
-    double best = std::numeric_limits<double>::infinity();
-    const candidate* winner = nullptr;
-    std::uint32_t ties = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const candidate& c = cands[i];
-        std::uint32_t live = c.slot < live_n ? live_by_slot[c.slot] : 0;
-        unsigned t = c.country == country ? 0u : c.region_index == region ? 1u : c.base_tier;
-        double sc = 100.0 * t + static_cast<double>(live) * c.inv_capacity;
-        if (sc > best) continue;
-        if (in_skip(c.slot, skip) || at_hard_limit(c.hard_limit, c.shared)) continue;
-        if (sc < best) {
-            best = sc;
-            winner = &c;
-            ties = 1;
-        } else if (random_below(rng, ++ties) == 0) {
-            // Reservoir choice: each of the k tied candidates ends up chosen with chance 1/k.
-            winner = &c;
+    scan k(s, client, live_by_slot, skip);
+    // Tier 0: the client's country.
+    if (k.country() != no_country) {
+        if (const country_group* g = find_country(s, k.country())) {
+            for (std::uint32_t m = g->begin; m < g->end; ++m)
+                k.offer(s.country_members[m]);
         }
     }
-    return winner ? &s.backends[winner->backend_index] : nullptr;
+    if (k.best() < 100.0) return k.choose(rng);
+    // Tier 1: the client's region.
+    if (k.region() != no_region) k.offer_region(k.region());
+    if (k.best() < 200.0) return k.choose(rng);
+    // Tier 2: the POP's region.
+    std::uint32_t pop = s.pop_region_index;
+    if (pop != no_region && pop != k.region()) k.offer_region(pop);
+    if (k.best() < 300.0) return k.choose(rng);
+    // Tier 3: everything else.
+    for (std::uint32_t r = 0; r < s.regions.size(); ++r) {
+        if (r != k.region() && r != pop) k.offer_region(r);
+    }
+    return k.choose(rng);
 }
 
 const backend* bound_backend(const snapshot& s, std::uint32_t slot,

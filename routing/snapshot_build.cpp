@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace edge::routing {
@@ -40,24 +41,57 @@ snapshot_ptr build_snapshot(snapshot_input in, backend_registry& registry,
     snap->slot_capacity = registry.slot_high_water();
     snap->index_by_slot.assign(snap->slot_capacity, -1);
     std::unordered_map<geo::region_code, std::uint32_t, region_hash> region_index;
-    snap->candidates.reserve(snap->backends.size());
+    std::vector<std::uint32_t> region_of(snap->backends.size());
+    std::vector<std::uint32_t> per_region;  // candidates per region, then running offsets
     for (std::size_t i = 0; i < snap->backends.size(); ++i) {
         const backend& b = snap->backends[i];
         snap->index_by_slot[b.slot] = static_cast<std::int32_t>(i);
         auto [it, fresh] =
             region_index.try_emplace(b.region, static_cast<std::uint32_t>(snap->regions.size()));
-        if (fresh) snap->regions.push_back(b.region);
+        if (fresh) {
+            snap->regions.push_back(b.region);
+            per_region.push_back(0);
+        }
+        region_of[i] = it->second;
+        if (b.healthy && !b.draining) ++per_region[it->second];
+    }
+    if (auto it = region_index.find(in.pop_region);
+        in.pop_region.known() && it != region_index.end())
+        snap->pop_region_index = it->second;
+
+    // Candidates grouped by region (a counting sort keeps table order within each region).
+    snap->region_begin.assign(snap->regions.size() + 1, 0);
+    for (std::size_t r = 0; r < per_region.size(); ++r)
+        snap->region_begin[r + 1] = snap->region_begin[r] + per_region[r];
+    std::vector<std::uint32_t> next(snap->region_begin.begin(), snap->region_begin.end() - 1);
+    snap->candidates.resize(snap->region_begin.back());
+    for (std::size_t i = 0; i < snap->backends.size(); ++i) {
+        const backend& b = snap->backends[i];
         if (!b.healthy || b.draining) continue;
-        candidate c;
+        candidate& c = snap->candidates[next[region_of[i]]++];
         c.inv_capacity = 1.0 / (static_cast<double>(b.soft_limit) * static_cast<double>(b.weight));
         c.shared = b.shared;
         c.slot = b.slot;
         c.hard_limit = b.hard_limit;
-        c.region_index = it->second;
-        c.backend_index = static_cast<std::uint32_t>(i);
+        c.region_index = region_of[i];
         c.country = b.country.value;
-        c.base_tier = (in.pop_region.known() && b.region == in.pop_region) ? 2 : 3;
-        snap->candidates.push_back(c);
+        c.base_tier = region_of[i] == snap->pop_region_index ? 2 : 3;
+    }
+
+    // Tier 0 lookups: candidate indices grouped by country.
+    std::vector<std::pair<std::uint16_t, std::uint32_t>> by_country;
+    for (std::uint32_t i = 0; i < snap->candidates.size(); ++i)
+        if (snap->candidates[i].country != 0)
+            by_country.emplace_back(snap->candidates[i].country, i);
+    std::stable_sort(by_country.begin(), by_country.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    snap->country_members.reserve(by_country.size());
+    for (const auto& [country, idx] : by_country) {
+        auto pos = static_cast<std::uint32_t>(snap->country_members.size());
+        if (snap->countries.empty() || snap->countries.back().country != country)
+            snap->countries.push_back({country, pos, pos});
+        snap->country_members.push_back(idx);
+        snap->countries.back().end = pos + 1;
     }
     return snap;
 }

@@ -62,6 +62,26 @@ std::string sqlite_stmt::text(int i) const {
                        static_cast<std::size_t>(sqlite3_column_bytes(s_, i)));
 }
 
+db_value sqlite_stmt::value(int i) const {
+    switch (sqlite3_column_type(s_, i)) {
+        case SQLITE_INTEGER:
+            return db_value::of(static_cast<std::int64_t>(sqlite3_column_int64(s_, i)));
+        case SQLITE_FLOAT:
+            return db_value::of_real(sqlite3_column_double(s_, i));
+        case SQLITE_TEXT:
+            return db_value::of(text(i));
+        case SQLITE_BLOB: {
+            db_value v;
+            v.t = db_value::type::blob;
+            v.s.assign(static_cast<const char*>(sqlite3_column_blob(s_, i)),
+                       static_cast<std::size_t>(sqlite3_column_bytes(s_, i)));
+            return v;
+        }
+        default:
+            return db_value::null();
+    }
+}
+
 void sqlite_stmt::bind_text(int i, std::string_view v) noexcept {
     if (v.data() == nullptr) {
         sqlite3_bind_null(s_, i);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "base/result.hpp"
+#include "routing/db_value.hpp"
 #include "routing/load_error.hpp"
 
 namespace edge::routing {
@@ -34,6 +35,8 @@ class sqlite_stmt {
     std::string text(int i) const;
     bool is_null(int i) const noexcept { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
     std::int64_t integer(int i) const noexcept { return sqlite3_column_int64(s_, i); }
+    /// Column `i` of the current row with its SQLite type kept.
+    db_value value(int i) const;
     /// Binds parameter `i` (1-based); a null string_view data pointer binds NULL.
     void bind_text(int i, std::string_view v) noexcept;
     void bind_int(int i, std::int64_t v) noexcept { sqlite3_bind_int64(s_, i, v); }

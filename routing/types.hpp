@@ -64,12 +64,19 @@ struct backend {
 struct candidate {
     double inv_capacity = 1.0;         // 1 / (soft_limit · weight), both already at least 1
     backend_shared* shared = nullptr;  // for the hard_limit check
-    std::uint32_t slot = 0;
-    std::uint32_t hard_limit = 0;     // 0 = unlimited
-    std::uint32_t region_index = 0;   // into snapshot::regions
-    std::uint32_t backend_index = 0;  // into snapshot::backends
-    std::uint16_t country = 0;        // geo::country_code::value; 0 = unknown, matches no client
-    std::uint8_t base_tier = 3;       // tier without client geo: 2 in the POP's region, else 3
+    std::uint32_t slot = 0;            // the backend is backends[index_by_slot[slot]]
+    std::uint32_t hard_limit = 0;      // 0 = unlimited
+    std::uint32_t region_index = 0;    // into snapshot::regions
+    std::uint16_t country = 0;         // geo::country_code::value; 0 = unknown, matches no client
+    std::uint8_t base_tier = 3;        // tier without client geo: 2 in the POP's region, else 3
+};
+static_assert(sizeof(candidate) == 32, "two candidates per cache line");
+
+/// The candidates of one country: snapshot::country_members[begin, end).
+struct country_group {
+    std::uint16_t country = 0;  // geo::country_code::value
+    std::uint32_t begin = 0;
+    std::uint32_t end = 0;
 };
 
 /// A country → region override from the optional `country_regions` table.
@@ -88,10 +95,19 @@ struct snapshot {
     std::uint32_t slot_capacity = 0;
 
     // ---- precomputed by the loader for the workers ----
-    /// Healthy, non-draining backends in table order: what select_backend scans.
+    // Selection visits tiers in order and stops as soon as no later tier can win (a tier-t score
+    // is at least 100·t), so a client usually looks only at its own country's backends.
+    /// Healthy, non-draining backends, grouped by region (table order within a region).
     std::vector<candidate> candidates;
-    /// Distinct backend regions; candidate::region_index points here.
+    /// Distinct backend regions, in order of first appearance; candidate::region_index points
+    /// here. candidates[region_begin[r], region_begin[r + 1]) are those in regions[r].
     std::vector<geo::region_code> regions;
+    std::vector<std::uint32_t> region_begin;
+    /// Index of pop_region in `regions`, or UINT32_MAX when no backend is in it.
+    std::uint32_t pop_region_index = UINT32_MAX;
+    /// Candidates of known country grouped by country (sorted by code): indices into candidates.
+    std::vector<country_group> countries;
+    std::vector<std::uint32_t> country_members;
     /// slot → index into `backends`, or -1; size slot_capacity. For bindings and metrics.
     std::vector<std::int32_t> index_by_slot;
     /// Rows of the optional `country_regions` table (country → region overrides), table order.

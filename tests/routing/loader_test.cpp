@@ -286,8 +286,8 @@ TEST_CASE("the snapshot carries what selection needs", "[loader]") {
     REQUIRE(s.backends.size() == 3);
     CHECK(s.regions.size() == 2);
     REQUIRE(s.candidates.size() == 2);  // b is unhealthy
-    CHECK(s.candidates[0].backend_index == 0);
-    CHECK(s.candidates[1].backend_index == 2);
+    CHECK(s.candidates[0].slot == s.backends[0].slot);
+    CHECK(s.candidates[1].slot == s.backends[2].slot);
     CHECK(s.candidates[0].base_tier == 2);  // POP region sa
     CHECK(s.candidates[1].inv_capacity == 1.0 / 4.0);
     CHECK(s.slot_capacity == 3);

@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -65,7 +68,7 @@ TEST_CASE("every tier wins over the next when loads are equal", "[select]") {
                            {{.id = "other", .region = "ap", .country = "JP"},
                             {.id = "pop", .region = "sa", .country = "CL"},
                             {.id = "region", .region = "eu", .country = "FR"},
-                            {.id = "country", .region = "eu", .country = "DE"}},
+                            {.id = "country", .region = "af", .country = "DE"}},
                            "sa");
     CHECK(pick(*s, client("DE", "eu")) == "country");
     CHECK(pick(*s, client("IT", "eu")) == "region");
@@ -206,26 +209,104 @@ TEST_CASE("the worker's own live counts steer selection", "[select]") {
     CHECK(select_backend(*s, client("", ""), short_live, {}, rng) != nullptr);
 }
 
-TEST_CASE("select_backend agrees with score()", "[select]") {
-    backend_registry reg;
-    auto s = make_snapshot(
-        reg, {{.id = "a", .region = "sa", .country = "BR", .weight = 3, .soft_limit = 7},
-              {.id = "b", .region = "eu", .country = "DE", .weight = 1, .soft_limit = 2},
-              {.id = "c", .region = "us", .weight = 5, .soft_limit = 1}});
-    std::vector<std::uint32_t> live(s->slot_capacity);
-    std::uint32_t seed = 3;
-    for (int round = 0; round < 2000; ++round) {
+TEST_CASE("select_backend agrees with score() on random tables", "[select]") {
+    // A property test against the reference rule: the chosen backend is eligible and no eligible
+    // backend scores lower. Loads reach past 100 and 200 so that tiers overlap, some regions and
+    // the POP's region have no backends, and countries repeat across regions.
+    static const char* regions[] = {"sa", "us", "eu", "ap", "mars"};
+    static const char* countries[] = {"", "BR", "AR", "US", "DE", "JP"};
+    std::uint32_t seed = 2024;
+    auto rnd = [&](std::uint32_t n) {
+        seed = seed * 1664525u + 1013904223u;
+        return (seed >> 8) % n;
+    };
+    for (int round = 0; round < 3000; ++round) {
+        backend_registry reg;
+        std::vector<backend_spec> specs;
+        int n = 1 + static_cast<int>(rnd(round % 2 ? 12 : 60));
+        for (int i = 0; i < n; ++i) {
+            specs.push_back({.id = fmt::format("b{}", i),
+                             .region = regions[rnd(4)],
+                             .country = countries[rnd(6)],
+                             .weight = rnd(3),
+                             .soft_limit = rnd(3),
+                             .hard_limit = rnd(4) == 0 ? 1 + rnd(3) : 0,
+                             .healthy = rnd(8) != 0,
+                             .draining = rnd(10) == 0});
+        }
+        auto s = make_snapshot(reg, specs, regions[rnd(5)]);
+        std::vector<std::uint32_t> live(s->slot_capacity);
         for (auto& x : live)
-            x = (seed = seed * 1103515245 + 12345) % 500;
-        auto c = client(round % 3 ? "DE" : "BR", round % 2 ? "eu" : "sa");
-        std::uint32_t rng = 1;
-        const backend* got = select_backend(*s, c, live, {}, rng);
-        double best = 1e300;
-        for (auto& b : s->backends)
-            best = std::min(best, score(b, c, s->pop_region, live[b.slot]));
+            x = rnd(4) == 0 ? rnd(700) : rnd(5);
+        for (const auto& b : s->backends)
+            b.shared->live = rnd(4);
+        std::vector<std::uint32_t> skip;
+        for (int i = 0; i < 3; ++i)
+            if (rnd(2)) skip.push_back(s->backends[rnd(static_cast<std::uint32_t>(n))].slot);
+        auto c = client(countries[rnd(6)], rnd(5) ? regions[rnd(5)] : "");
+
+        auto eligible = [&](const backend& b) {
+            bool skipped = std::find(skip.begin(), skip.end(), b.slot) != skip.end();
+            bool full = b.hard_limit != 0 && b.shared->live.load() >= b.hard_limit;
+            return b.healthy && !b.draining && !skipped && !full;
+        };
+        double best = std::numeric_limits<double>::infinity();
+        for (const auto& b : s->backends)
+            if (eligible(b)) best = std::min(best, score(b, c, s->pop_region, live[b.slot]));
+        std::uint32_t rng = static_cast<std::uint32_t>(round) + 1;
+        const backend* got = select_backend(*s, c, live, skip, rng);
+        if (best == std::numeric_limits<double>::infinity()) {
+            CHECK(got == nullptr);
+            continue;
+        }
         REQUIRE(got != nullptr);
+        CHECK(eligible(*got));
         CHECK(score(*got, c, s->pop_region, live[got->slot]) == best);
+        for (const auto& b : s->backends)
+            b.shared->live = 0;
     }
+}
+
+TEST_CASE("a tie spanning tiers counts each backend once", "[select]") {
+    // Client BR/sa: two loaded BR backends (tier 0, score 150) tie with an idle-enough AR one in
+    // the same region (tier 1, score 100 + 50). The region scan must not count the BR ones again.
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "br1", .region = "sa", .country = "BR"},
+                                 {.id = "br2", .region = "sa", .country = "BR"},
+                                 {.id = "ar", .region = "sa", .country = "AR"}});
+    std::vector<std::uint32_t> live(s->slot_capacity);
+    live[s->backends[0].slot] = 150;
+    live[s->backends[1].slot] = 150;
+    live[s->backends[2].slot] = 50;
+    std::map<std::string, int> hits;
+    std::uint32_t rng = 11;
+    const int n = 30'000;
+    for (int i = 0; i < n; ++i)
+        ++hits[select_backend(*s, client("BR", "sa"), live, {}, rng)->id];
+    REQUIRE(hits.size() == 3);
+    for (auto& [id, h] : hits)
+        CHECK(std::abs(h - n / 3) < 600);  // 1/3 each, not 2/5 2/5 1/5
+}
+
+TEST_CASE("a tie among hundreds of backends is still spread over all of them", "[select]") {
+    backend_registry reg;
+    std::vector<backend_spec> specs;
+    for (int i = 0; i < 300; ++i)
+        specs.push_back({.id = fmt::format("t{}", i), .region = "eu"});
+    auto s = make_snapshot(reg, specs, "sa");
+    std::map<std::string, int> hits;
+    std::uint32_t rng = 5;
+    for (int i = 0; i < 60'000; ++i)
+        ++hits[select_backend(*s, client("", ""), {}, {}, rng)->id];
+    REQUIRE(hits.size() == 300);
+    int lo = 1 << 30, hi = 0;
+    for (auto& [id, h] : hits) {
+        lo = std::min(lo, h);
+        hi = std::max(hi, h);
+    }
+    // 200 expected each; a binomial's 5-sigma band is about ±70.
+    CHECK(lo > 120);
+    CHECK(hi < 280);
 }
 
 TEST_CASE("bound_backend follows slot and generation, healthy only", "[select]") {

@@ -1,12 +1,162 @@
-// Scaffolding until the routing issue lands edgectl's routing.db commands here.
-#include <fmt/core.h>
+// edgectl's routing.db commands: init, check, show, and the backend group (backend_commands.cpp).
+// check and show run the proxy's own loader, so what they report is what the proxy will load.
 
+#include <fmt/format.h>
+
+#include "routing/address.hpp"
+#include "routing/loader.hpp"
+#include "routing/registry.hpp"
+#include "routing/schema.hpp"
 #include "tools/edgectl/commands.hpp"
+#include "tools/edgectl/routing_cli.hpp"
 
 namespace edge::edgectl {
-int run_routing(const std::string& group, const args&) {
-    fmt::print(stderr, "edgectl {}: not built yet\n", group);
-    return 1;
+
+namespace {
+
+using routing::sqlite_db;
+
+bool has_table(const sqlite_db& db, const char* name) {
+    auto st =
+        prepare(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?1");
+    st.bind_text(1, name);
+    int rc = st.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        throw std::runtime_error(db.error(rc, "reading the schema").detail);
+    return rc == SQLITE_ROW;
 }
-const char* routing_usage() { return "  init | backend | check | show   (routing.db)"; }
+
+int cmd_init(const args& a) {
+    auto f = parse_flags(a, 0, {}, {});
+    if (f.positional.size() != 1) throw usage_error("init takes DB");
+    const std::string& path = f.positional[0];
+    auto db = open_routing_db(path, sqlite_db::mode::create);
+    write_transaction tx(db);
+    std::vector<std::string> done;
+    bool had_backends = has_table(db, "backends");
+    for (const char* t : {"backends", "country_regions", "draining"})
+        if (!has_table(db, t)) done.push_back(fmt::format("created table {}", t));
+    if (had_backends) {
+        // An edgeProxy database from before the country column: add it (edgeProxy reads it too).
+        auto shape = routing::detect_shape(db);
+        if (!shape) throw std::runtime_error(shape.error().detail);
+        if (!shape->has_country) {
+            exec(db, "ALTER TABLE backends ADD COLUMN country TEXT");
+            done.push_back("added column backends.country");
+        }
+    }
+    exec(db, routing::schema_sql());
+    tx.commit();
+    if (done.empty()) fmt::print("{}: already initialised, nothing to do\n", path);
+    for (const auto& d : done)
+        fmt::print("{}: {}\n", path, d);
+    return 0;
+}
+
+// Loads like the proxy does (its own registry; host names resolved here).
+routing::load_result load(const flag_set& f, const char* cmd) {
+    if (f.positional.size() != 1) throw usage_error(fmt::format("{} takes DB", cmd));
+    routing::load_options o;
+    o.db_path = f.positional[0];
+    o.busy_timeout_ms = 5000;
+    if (const std::string* r = f.value("region")) {
+        auto code = geo::region_code::parse(*r);
+        if (!code) throw usage_error(fmt::format("--region '{}' is not a region name", *r));
+        o.pop_region = *code;
+    }
+    routing::backend_registry registry;
+    auto res = routing::load_snapshot(o, registry);
+    if (!res)
+        throw std::runtime_error(
+            fmt::format("{} ({})", res.error().detail, routing::failure_name(res.error().kind)));
+    return std::move(*res);
+}
+
+void print_problems(const routing::load_result& r) {
+    for (const auto& row : r.rejected)
+        fmt::print("rejected {}: {}\n", row.id, row.reason);
+    for (const auto& w : r.warnings)
+        fmt::print("warning: {}\n", w);
+}
+
+int cmd_check(const args& a) {
+    auto f = parse_flags(a, 0, {"region"}, {});
+    auto r = load(f, "check");
+    print_problems(r);
+    std::size_t healthy = 0, draining = 0;
+    for (const auto& b : r.snap->backends) {
+        healthy += b.healthy;
+        draining += b.draining;
+    }
+    fmt::print("{}: {} backends loaded ({} healthy, {} draining), {} rejected, {} deleted rows\n",
+               f.positional[0], r.snap->backends.size(), healthy, draining, r.rejected.size(),
+               r.rows_deleted);
+    return r.rejected.empty() ? 0 : 1;
+}
+
+int cmd_show(const args& a) {
+    auto f = parse_flags(a, 0, {"region"}, {});
+    auto r = load(f, "show");
+    const routing::snapshot& s = *r.snap;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& b : s.backends) {
+        std::string state = !b.healthy ? "unhealthy" : b.draining ? "draining" : "eligible";
+        std::vector<std::string> row = {b.id,
+                                        b.app,
+                                        b.region.str(),
+                                        b.country.known() ? b.country.str() : "-",
+                                        routing::format_endpoint(b.address),
+                                        std::to_string(b.weight),
+                                        std::to_string(b.soft_limit),
+                                        b.hard_limit ? std::to_string(b.hard_limit) : "unlimited",
+                                        state};
+        if (s.pop_region.known()) row.push_back(b.region == s.pop_region ? "2 (pop)" : "3");
+        rows.push_back(std::move(row));
+    }
+    std::vector<std::string> header = {"ID",     "APP",  "REGION", "COUNTRY", "ADDRESS",
+                                       "WEIGHT", "SOFT", "HARD",   "STATE"};
+    if (s.pop_region.known()) header.push_back("TIER");
+    print_table(header, rows);
+    if (!s.country_regions.empty()) {
+        fmt::print("\ncountry -> region overrides:\n");
+        for (const auto& [c, reg] : s.country_regions)
+            fmt::print("  {} -> {}\n", c.str(), reg.str());
+    }
+    if (!r.rejected.empty() || !r.warnings.empty()) fmt::print("\n");
+    print_problems(r);
+    return 0;
+}
+
+}  // namespace
+
+int run_routing(const std::string& group, const args& a) {
+    try {
+        if (group == "init") return cmd_init(a);
+        if (group == "check") return cmd_check(a);
+        if (group == "show") return cmd_show(a);
+        if (group == "backend") return run_backend(a);
+        throw usage_error(fmt::format("unknown command '{}'", group));
+    } catch (const usage_error& e) {
+        fmt::print(stderr, "edgectl {}: {}\n(usage: edgectl --help)\n", group, e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "edgectl {}: {}\n", group, e.what());
+        return 1;
+    }
+}
+
+const char* routing_usage() {
+    static const std::string text = fmt::format(
+        R"(  init DB                        create routing.db (backends with the country column,
+                                 country_regions, draining); on an existing database, add
+                                 what is missing
+{}
+  check DB [--region R]          load DB as the proxy would; list every rejected row;
+                                 exit 1 if any row is rejected or DB cannot be read
+  show DB [--region R]           the backends as the proxy sees them (resolved addresses,
+                                 state, and with --region the tier from this POP))",
+        backend_usage());
+    return text.c_str();
+}
+
 }  // namespace edge::edgectl
