@@ -92,6 +92,12 @@ class hold_worker final : public worker {
         const std::uint64_t check_end = now_ + o_.timeout_ns;
         while (in_flight_ > 0 && now_ < check_end)
             turn(check_end);
+        // Close through the ring now: at ring teardown the kernel would close them later, from a
+        // work queue, and a backend's count taken right after the run would still see them open.
+        for (unsigned i = 0; i < n_; ++i)
+            if (conns_[i].established)
+                ring_.prep_close(file_ref::direct(i), make_tag(op::close, i, 0), sqe_skip_success);
+        ring_.submit_and_wait(0);
         st_.end_ns.store(now_ns());
         st_.finished.store(true);
     }

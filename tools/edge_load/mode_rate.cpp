@@ -84,7 +84,8 @@ class rate_worker final : public worker {
                 next_scan = now_ + scan_interval_ns;
             }
         }
-        if (interval_ > 0) {  // due starts the run could not make before it ended
+        ring_.submit_and_wait(0);  // the last closes: sockets close now, not at ring teardown
+        if (interval_ > 0) {       // due starts the run could not make before it ended
             const double end = double(std::min(now_, c_.deadline_ns));
             const double due_total = std::max(0.0, std::ceil((end - first_due_) / interval_));
             const double capped = budget_ ? std::min(due_total, double(budget_)) : due_total;

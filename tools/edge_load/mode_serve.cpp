@@ -69,12 +69,14 @@ class serve_worker final : public worker {
     }
 
     void run() override {
-        for (;;) {
-            if (c_.stop.load(std::memory_order_relaxed)) break;
+        for (bool last = false; !last;) {
             now_ = now_ns();
-            if (now_ >= c_.deadline_ns) break;
-            arm_accepts();
-            ring_.submit_and_wait(std::min<std::uint64_t>(50'000'000, c_.deadline_ns - now_));
+            // One more non-blocking turn after the stop, so that closes already queued by the
+            // kernel (a client's FIN just before SIGTERM) are in the final counts.
+            last = c_.stop.load(std::memory_order_relaxed) || now_ >= c_.deadline_ns;
+            if (!last) arm_accepts();
+            ring_.submit_and_wait(
+                last ? 0 : std::min<std::uint64_t>(50'000'000, c_.deadline_ns - now_));
             completion cqes[256];
             for (unsigned n; (n = ring_.reap(cqes, 256)) > 0;)
                 for (unsigned i = 0; i < n; ++i)
@@ -82,6 +84,7 @@ class serve_worker final : public worker {
             pool_.flush();
             if (!stalled_.empty() && pool_.in_use() < pool_.count() / 2) rearm_stalled();
         }
+        ring_.submit_and_wait(0);  // the closes that last turn queued
     }
 
   private:
