@@ -1,8 +1,8 @@
 #pragma once
 // histogram: an HDR-style log-linear latency histogram with fixed memory. Values (nanoseconds)
-// below 2^sub_bits are exact; above, each power-of-two range is split into 2^sub_bits linear
-// buckets, so a reported percentile is within 1/128 (0.8 %) of the true value. Recording is a
-// shift, a count-leading-zeros and an increment: no allocation, safe in the hot loop.
+// below 2^sub_bits are exact; above, each power of two is split into 2^(sub_bits-1) linear
+// buckets, so a reported percentile is at most 1/64 above the true value. Recording is a shift,
+// a count-leading-zeros and an increment: no allocation, safe in the hot loop.
 
 #include <array>
 #include <cstdint>

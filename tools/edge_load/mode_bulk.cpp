@@ -139,10 +139,8 @@ class bulk_worker final : public worker {
         s.connected = true;
         s.deadline = UINT64_MAX;  // from here the stream is bounded by --duration only
         arm_recv(i);
-        if (sends_)
-            send_more(i);
-        else
-            ::shutdown(s.fd, SHUT_WR);  // down: nothing to say; sources ignore it
+        // down sends nothing, and does not half-close either: a proxy may end the relay on it.
+        if (sends_) send_more(i);
     }
 
     void send_more(unsigned i) {
