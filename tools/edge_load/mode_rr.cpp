@@ -105,6 +105,7 @@ class rr_worker final : public worker {
         std::uint32_t gen = 0;
         state st = state::down;
         bool recv_armed = false;
+        bool listed = false;  // in idle_ (at most once, so idle_ never grows past its reserve)
         bool got_first = false;
         std::uint64_t t0 = 0, deadline = 0, retry_at = 0;
         std::uint64_t send_off = 0, recv_off = 0, got = 0;
@@ -135,7 +136,9 @@ class rr_worker final : public worker {
         const endpoint& dst =
             o_.targets[(std::uint64_t(i) * o_.threads + index_) % o_.targets.size()];
         const source_set* src = o_.sources ? &*o_.sources : nullptr;
+        const bool listed = k.listed;  // a stale idle_ entry may still name this slot
         k = conn{.gen = k.gen + 1};
+        k.listed = listed;
         k.fd = open_client_socket(dst, src, std::uint64_t(i) * o_.threads + index_, true);
         if (k.fd < 0) {
             st_.fail(classify_errno(k.fd), k.fd);
@@ -160,6 +163,7 @@ class rr_worker final : public worker {
             }
             const unsigned i = idle_.back();
             idle_.pop_back();
+            conns_[i].listed = false;
             conn& k = conns_[i];
             if (k.st != state::idle) continue;  // closed since it was listed
             k.st = state::busy;
@@ -217,6 +221,12 @@ class rr_worker final : public worker {
         ++connected_;
         k.st = state::idle;
         arm_recv(i);
+        list_idle(i);
+    }
+
+    void list_idle(unsigned i) {
+        if (conns_[i].listed) return;
+        conns_[i].listed = true;
         idle_.push_back(i);
     }
 
@@ -258,7 +268,7 @@ class rr_worker final : public worker {
             st_.complete.record(now_ - k.t0);
             --busy_;
             k.st = state::idle;
-            idle_.push_back(i);
+            list_idle(i);
         }
         if (!k.recv_armed) arm_recv(i);
     }

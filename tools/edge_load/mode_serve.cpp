@@ -97,6 +97,8 @@ class serve_worker final : public worker {
         std::uint16_t q_head = no_buf, q_tail = no_buf;  // echo: buffers waiting to go back
         bool open = false, recv_armed = false, send_busy = false, eof = false;
         bool closing = false, cancel_sent = false, banner_pending = false, sending_banner = false;
+        bool stalled =
+            false;  // in stalled_ (at most once: the vector never grows past its reserve)
     };
 
     void arm_accepts() {
@@ -135,7 +137,9 @@ class serve_worker final : public worker {
         const unsigned i = unsigned(c.res);
         if (i >= table_) return;  // cannot happen: the kernel allocates inside the table
         conn& k = conns_[i];
+        const bool stalled = k.stalled;  // a stale stalled_ entry may still name this slot
         k = conn{.gen = k.gen + 1, .open = true};
+        k.stalled = stalled;
         st_.accepted.add();
         if (o_.reset) {  // SO_LINGER {1, 0} inherited from the listener: this close sends RST
             st_.resets_sent.add();
@@ -158,7 +162,10 @@ class serve_worker final : public worker {
         conn& k = conns_[i];
         if (!c.has_more()) k.recv_armed = false;
         if (c.res == -ENOBUFS) {
-            if (!k.closing) stalled_.push_back(i);
+            if (!k.closing && !k.stalled) {
+                k.stalled = true;
+                stalled_.push_back(i);
+            }
             return;
         }
         if (c.res <= 0) {
@@ -277,6 +284,7 @@ class serve_worker final : public worker {
     void rearm_stalled() {
         for (unsigned i : stalled_) {
             conn& k = conns_[i];
+            k.stalled = false;
             if (k.open && !k.closing && !k.eof && !k.recv_armed) arm_recv(i);
         }
         stalled_.clear();
