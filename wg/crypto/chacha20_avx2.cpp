@@ -46,12 +46,14 @@ inline void qr(__m256i& a, __m256i& b, __m256i& c, __m256i& d) noexcept {
 }
 // clang-format on
 
-// Eight keystream blocks from counter st.w[12]; block b is out[2b] (bytes 0-31), out[2b+1].
-inline void core8(const chacha_state& st, __m256i out[16]) noexcept {
+// Eight keystream blocks: words 0-11 from st, words 12-15 (counter and nonce) per lane from
+// tail[0..3]; block b is out[2b] (bytes 0-31) and out[2b+1].
+inline void core8(const chacha_state& st, const __m256i tail[4], __m256i out[16]) noexcept {
     __m256i x[16], in[16];
-    for (int i = 0; i < 16; ++i)
+    for (int i = 0; i < 12; ++i)
         in[i] = _mm256_set1_epi32(int(st.w[i]));
-    in[12] = _mm256_add_epi32(in[12], _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int i = 0; i < 4; ++i)
+        in[12 + i] = tail[i];
     for (int i = 0; i < 16; ++i)
         x[i] = in[i];
     for (int r = 0; r < 10; ++r) {
@@ -94,11 +96,20 @@ inline void store(std::uint8_t* p, __m256i v) noexcept {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
 }
 
+// Words 12-15 for consecutive blocks of one stream: counter st.w[12] + lane, the nonce as is.
+inline void consecutive(const chacha_state& st, __m256i tail[4]) noexcept {
+    tail[0] = _mm256_add_epi32(_mm256_set1_epi32(int(st.w[12])),
+                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int i = 1; i < 4; ++i)
+        tail[i] = _mm256_set1_epi32(int(st.w[12 + i]));
+}
+
 }  // namespace
 
 void chacha20_stream_avx2(const chacha_state& st, std::uint8_t* out, std::size_t nblocks) {
-    __m256i ks[16];
-    core8(st, ks);
+    __m256i ks[16], tail[4];
+    consecutive(st, tail);
+    core8(st, tail, ks);
     for (std::size_t b = 0; b < nblocks; ++b) {
         store(out + 64 * b, ks[2 * b]);
         store(out + 64 * b + 32, ks[2 * b + 1]);
@@ -109,9 +120,10 @@ void chacha20_stream_avx2(const chacha_state& st, std::uint8_t* out, std::size_t
 void chacha20_xor_avx2(const chacha_state& st, const std::uint8_t* in, std::uint8_t* out,
                        std::size_t len) {
     chacha_state s = st;
-    __m256i ks[16];
+    __m256i ks[16], tail[4];
     while (len >= 512) {
-        core8(s, ks);
+        consecutive(s, tail);
+        core8(s, tail, ks);
         for (int i = 0; i < 16; ++i)
             store(out + 32 * i, _mm256_xor_si256(load(in + 32 * i), ks[i]));
         s.w[12] += 8;
@@ -120,11 +132,41 @@ void chacha20_xor_avx2(const chacha_state& st, const std::uint8_t* in, std::uint
         len -= 512;
     }
     if (len > 0) {
-        core8(s, ks);
+        consecutive(s, tail);
+        core8(s, tail, ks);
         xor_bytes_avx2(out, in, reinterpret_cast<const std::uint8_t*>(ks), len);
     }
     secure_wipe(ks, sizeof ks);
     secure_wipe(&s, sizeof s);
+}
+
+void chacha20_jobs_avx2(const chacha_state& st, const chacha_job* jobs, std::size_t n) {
+    alignas(32) std::uint32_t words[4][8] = {};
+    __m256i ks[16], tail[4];
+    while (n > 0) {
+        const std::size_t m = n < 8 ? n : 8;
+        for (std::size_t i = 0; i < m; ++i) {
+            words[0][i] = jobs[i].counter;
+            for (int k = 0; k < 3; ++k)
+                words[1 + k][i] = jobs[i].nonce[k];
+        }
+        for (int k = 0; k < 4; ++k)
+            tail[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[k]));
+        core8(st, tail, ks);
+        const auto* bytes = reinterpret_cast<const std::uint8_t*>(ks);
+        for (std::size_t i = 0; i < m; ++i) {
+            const chacha_job& j = jobs[i];
+            if (j.in == nullptr) {
+                store(j.out, ks[2 * i]);
+                store(j.out + 32, ks[2 * i + 1]);
+            } else {
+                xor_bytes_avx2(j.out, j.in, bytes + 64 * i, j.len);
+            }
+        }
+        jobs += m;
+        n -= m;
+    }
+    secure_wipe(ks, sizeof ks);
 }
 
 void xor_bytes_avx2(std::uint8_t* out, const std::uint8_t* in, const std::uint8_t* ks,

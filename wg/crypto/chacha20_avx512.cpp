@@ -35,13 +35,14 @@ inline void qr(__m512i& a, __m512i& b, __m512i& c, __m512i& d) noexcept {
 }
 // clang-format on
 
-// Sixteen keystream blocks from counter st.w[12]; block b ends up in out[b].
-inline void core16(const chacha_state& st, __m512i out[16]) noexcept {
+// Sixteen keystream blocks: words 0-11 from st, words 12-15 (counter and nonce) per lane from
+// tail[0..3]; block b ends up in out[b].
+inline void core16(const chacha_state& st, const __m512i tail[4], __m512i out[16]) noexcept {
     __m512i x[16], in[16];
-    for (int i = 0; i < 16; ++i)
+    for (int i = 0; i < 12; ++i)
         in[i] = _mm512_set1_epi32(int(st.w[i]));
-    in[12] = _mm512_add_epi32(
-        in[12], _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    for (int i = 0; i < 4; ++i)
+        in[12 + i] = tail[i];
     for (int i = 0; i < 16; ++i)
         x[i] = in[i];
     for (int r = 0; r < 10; ++r) {
@@ -93,13 +94,14 @@ inline void qr(__m256i& a, __m256i& b, __m256i& c, __m256i& d) noexcept {
 }
 // clang-format on
 
-// Eight keystream blocks from counter st.w[12]; block b ends up in out[b] (a zmm, for the
-// shared output code).
-inline void core8(const chacha_state& st, __m512i out[8]) noexcept {
+// Eight keystream blocks, words 12-15 per lane from the low halves of tail[0..3]; block b ends
+// up in out[b] (a zmm, for the shared output code).
+inline void core8(const chacha_state& st, const __m512i tail[4], __m512i out[8]) noexcept {
     __m256i x[16], in[16];
-    for (int i = 0; i < 16; ++i)
+    for (int i = 0; i < 12; ++i)
         in[i] = _mm256_set1_epi32(int(st.w[i]));
-    in[12] = _mm256_add_epi32(in[12], _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int i = 0; i < 4; ++i)
+        in[12 + i] = _mm512_castsi512_si256(tail[i]);
     for (int i = 0; i < 16; ++i)
         x[i] = in[i];
     for (int r = 0; r < 10; ++r) {
@@ -135,6 +137,15 @@ inline void core8(const chacha_state& st, __m512i out[8]) noexcept {
     }
 }
 
+// Words 12-15 for consecutive blocks of one stream: counter st.w[12] + lane, the nonce as is.
+inline void consecutive(const chacha_state& st, __m512i tail[4]) noexcept {
+    tail[0] =
+        _mm512_add_epi32(_mm512_set1_epi32(int(st.w[12])),
+                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    for (int i = 1; i < 4; ++i)
+        tail[i] = _mm512_set1_epi32(int(st.w[12 + i]));
+}
+
 // ---- output ----
 
 inline __m512i load(const std::uint8_t* p) noexcept {
@@ -165,11 +176,12 @@ inline void xor_blocks(std::uint8_t* out, const std::uint8_t* in, const __m512i*
 }  // namespace
 
 void chacha20_stream_avx512(const chacha_state& st, std::uint8_t* out, std::size_t nblocks) {
-    __m512i ks[16];
+    __m512i ks[16], tail[4];
+    consecutive(st, tail);
     if (nblocks > 8) {
-        core16(st, ks);
+        core16(st, tail, ks);
     } else {
-        core8(st, ks);
+        core8(st, tail, ks);
     }
     for (std::size_t b = 0; b < nblocks; ++b)
         store(out + 64 * b, ks[b]);
@@ -179,9 +191,10 @@ void chacha20_stream_avx512(const chacha_state& st, std::uint8_t* out, std::size
 void chacha20_xor_avx512(const chacha_state& st, const std::uint8_t* in, std::uint8_t* out,
                          std::size_t len) {
     chacha_state s = st;
-    __m512i ks[16];
+    __m512i ks[16], tail[4];
     while (len >= 1024) {
-        core16(s, ks);
+        consecutive(s, tail);
+        core16(s, tail, ks);
         for (int b = 0; b < 16; ++b)
             store(out + 64 * b, _mm512_xor_si512(load(in + 64 * b), ks[b]));
         s.w[12] += 16;
@@ -189,15 +202,51 @@ void chacha20_xor_avx512(const chacha_state& st, const std::uint8_t* in, std::ui
         out += 1024;
         len -= 1024;
     }
+    consecutive(s, tail);
     if (len > 512) {
-        core16(s, ks);
+        core16(s, tail, ks);
         xor_blocks(out, in, ks, 16, len);
     } else if (len > 0) {
-        core8(s, ks);
+        core8(s, tail, ks);
         xor_blocks(out, in, ks, 8, len);
     }
     secure_wipe(ks, sizeof ks);
     secure_wipe(&s, sizeof s);
+}
+
+void chacha20_jobs_avx512(const chacha_state& st, const chacha_job* jobs, std::size_t n) {
+    alignas(64) std::uint32_t words[4][16] = {};
+    __m512i ks[16], tail[4];
+    while (n > 0) {
+        const std::size_t m = n < 16 ? n : 16;
+        for (std::size_t i = 0; i < m; ++i) {
+            words[0][i] = jobs[i].counter;
+            for (int k = 0; k < 3; ++k)
+                words[1 + k][i] = jobs[i].nonce[k];
+        }
+        for (int k = 0; k < 4; ++k)
+            tail[k] = _mm512_load_si512(words[k]);
+        if (m > 8) {
+            core16(st, tail, ks);
+        } else {
+            core8(st, tail, ks);
+        }
+        for (std::size_t i = 0; i < m; ++i) {
+            const chacha_job& j = jobs[i];
+            if (j.in == nullptr) {
+                store(j.out, ks[i]);
+            } else if (j.len == 64) {
+                store(j.out, _mm512_xor_si512(load(j.in), ks[i]));
+            } else {
+                __mmask64 mask = (__mmask64(1) << j.len) - 1;
+                _mm512_mask_storeu_epi8(
+                    j.out, mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, j.in), ks[i]));
+            }
+        }
+        jobs += m;
+        n -= m;
+    }
+    secure_wipe(ks, sizeof ks);
 }
 
 void xor_bytes_avx512(std::uint8_t* out, const std::uint8_t* in, const std::uint8_t* ks,

@@ -148,3 +148,48 @@ TEST_CASE("AEAD batch forms equal one packet at a time", "[aead]") {
 TEST_CASE("wg_nonce is 4 zero bytes and a little-endian counter", "[aead]") {
     CHECK(to_hex(wg_nonce(0x0102030405060708ull)) == "000000000807060504030201");
 }
+
+TEST_CASE("AEAD batches of many small packets (grouped lanes) equal one packet at a time",
+          "[aead]") {
+    byte_source src(8);
+    auto key = arr<32>(src.take(32));
+    for_each_impl([&](impl) {
+        std::vector<std::size_t> lens;
+        for (int i = 0; i < 45; ++i)
+            lens.push_back(i % 9 == 4 ? 500 + src.below(2000) : src.below(449));
+        lens[0] = 448;  // the largest grouped size
+        lens[1] = 449;  // the smallest that is not grouped
+        std::vector<bytes> bufs, expect;
+        for (std::size_t i = 0; i < lens.size(); ++i) {
+            bytes plain = src.take(lens[i]);
+            bytes one(lens[i] + 16);
+            aead_seal(one, plain, {}, key, wg_nonce(0xffffffffull + i));
+            expect.push_back(one);
+            plain.resize(lens[i] + 16);
+            bufs.push_back(plain);
+        }
+        std::vector<aead_packet> packets;
+        for (std::size_t i = 0; i < bufs.size(); ++i)
+            packets.push_back({bufs[i].data(), lens[i], 0xffffffffull + i, {}, false});
+        aead_seal_batch(packets, key);
+        for (std::size_t i = 0; i < bufs.size(); ++i)
+            if (bufs[i] != expect[i]) FAIL("packet " << i << " length " << lens[i]);
+        // Forge a grouped packet's tag and a large packet's ciphertext.
+        bufs[17][lens[17]] ^= 0x01;
+        bufs[4][3] ^= 0x80;
+        CHECK(aead_open_batch(packets, key) == bufs.size() - 2);
+        for (std::size_t i = 0; i < packets.size(); ++i) {
+            INFO("packet " << i);
+            CHECK(packets[i].ok == (i != 17 && i != 4));
+            if (packets[i].ok) {
+                bytes plain(expect[i].size() - 16);
+                REQUIRE(aead_open(plain, expect[i], {}, key, wg_nonce(0xffffffffull + i)));
+                CHECK(bytes(bufs[i].begin(), bufs[i].end() - 16) == plain);
+            }
+        }
+        bufs[17][lens[17]] ^= 0x01;
+        bufs[4][3] ^= 0x80;
+        CHECK(bufs[17] == expect[17]);  // failed packets were left as they were
+        CHECK(bufs[4] == expect[4]);
+    });
+}

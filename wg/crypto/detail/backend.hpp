@@ -20,6 +20,17 @@ struct chacha_state {
     std::uint32_t w[16];
 };
 
+/// One keystream block of a batch, for the lane-parallel kernels: block `counter` of `nonce`
+/// under the batch's key. With `in` null the raw 64-byte block goes to `out` (a Poly1305 key);
+/// otherwise out = in ^ block over len bytes (1..64).
+struct chacha_job {
+    std::uint32_t counter;
+    std::uint32_t nonce[3];
+    const std::uint8_t* in;
+    std::uint8_t* out;
+    std::uint32_t len;
+};
+
 struct backend {
     const char* name;
     /// Keystream blocks one chacha20_stream call produces at its best width; the AEAD asks for this
@@ -30,6 +41,9 @@ struct backend {
     /// out = in ^ keystream from block st.w[12] on; in == out allowed, len any.
     void (*chacha20_xor)(const chacha_state& st, const std::uint8_t* in, std::uint8_t* out,
                          std::size_t len);
+    /// Runs n independent block jobs, one per vector lane, under st's key (st's words 12-15 are
+    /// ignored); lets a batch of small packets share vector passes. Null on paths without one.
+    void (*chacha20_jobs)(const chacha_state& st, const chacha_job* jobs, std::size_t n);
     /// out = in ^ ks over n bytes (in == out allowed).
     void (*xor_bytes)(std::uint8_t* out, const std::uint8_t* in, const std::uint8_t* ks,
                       std::size_t n);
@@ -65,6 +79,7 @@ void hchacha20_portable(std::uint32_t out[8], const std::uint32_t in[16]);
 void chacha20_stream_avx2(const chacha_state& st, std::uint8_t* out, std::size_t nblocks);
 void chacha20_xor_avx2(const chacha_state& st, const std::uint8_t* in, std::uint8_t* out,
                        std::size_t len);
+void chacha20_jobs_avx2(const chacha_state& st, const chacha_job* jobs, std::size_t n);
 void xor_bytes_avx2(std::uint8_t* out, const std::uint8_t* in, const std::uint8_t* ks,
                     std::size_t n);
 
@@ -72,6 +87,7 @@ void xor_bytes_avx2(std::uint8_t* out, const std::uint8_t* in, const std::uint8_
 void chacha20_stream_avx512(const chacha_state& st, std::uint8_t* out, std::size_t nblocks);
 void chacha20_xor_avx512(const chacha_state& st, const std::uint8_t* in, std::uint8_t* out,
                          std::size_t len);
+void chacha20_jobs_avx512(const chacha_state& st, const chacha_job* jobs, std::size_t n);
 void xor_bytes_avx512(std::uint8_t* out, const std::uint8_t* in, const std::uint8_t* ks,
                       std::size_t n);
 
