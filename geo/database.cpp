@@ -95,6 +95,8 @@ result<unique_fd, db_error> copy_to_memfd(const std::string& path, file_identity
         0) {
         return unexpected(sys_error(db_error_kind::unreadable, errno));
     }
+    // libmaxminddb cannot map an empty file; it is simply not a database.
+    if (copied == 0) return unexpected(db_error{db_error_kind::invalid_metadata, 0, 0, 0});
     id = identity_of(after);
     return std::move(*mem);
 }
@@ -263,6 +265,7 @@ result<std::shared_ptr<const database>, db_error> database::open(const std::stri
         if (!id)
             return unexpected(sys_error(db_error_kind::unreadable, static_cast<int>(id.error())));
         db->identity_ = *id;
+        if (id->size == 0) return unexpected(db_error{db_error_kind::invalid_metadata, 0, 0, 0});
     }
     errno = 0;
     int status = MMDB_open(open_path.c_str(), MMDB_MODE_MMAP, db->mmdb_.get());

@@ -308,8 +308,11 @@ result<std::vector<std::uint8_t>, write_error> mmdb_writer::serialize(
     std::vector<std::uint32_t> number = t.number(order);
     const std::uint64_t node_count = order.size();
     const std::uint64_t max_value = node_count + 16 + data.size();
-    unsigned record_size = max_value < (1ull << 24) ? 24 : max_value < (1ull << 28) ? 28 : 32;
     if (max_value >= (1ull << 32)) return unexpected(write_error::too_large);
+    unsigned record_size = max_value < (1ull << 24) ? 24 : max_value < (1ull << 28) ? 28 : 32;
+    if (opts.record_size == 28 || opts.record_size == 32) {
+        record_size = std::max(record_size, opts.record_size);
+    }
 
     auto value_of = [&](const tree_record& r) -> std::uint64_t {
         switch (r.kind) {

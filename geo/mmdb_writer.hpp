@@ -32,6 +32,9 @@ struct writer_options {
     std::string description = "edgeproxy geo database (edgectl geo build)";
     /// Seconds since the epoch recorded in the metadata; 0 means now.
     std::uint64_t build_epoch = 0;
+    /// Search-tree record size in bits: 24, 28 or 32; 0 picks the smallest that fits. A size too
+    /// small for the file is raised to one that fits.
+    unsigned record_size = 0;
 };
 
 class mmdb_writer {
