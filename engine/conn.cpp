@@ -44,63 +44,7 @@ const routing::backend* find_slot(const routing::snapshot* s, std::uint32_t slot
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// accept
-
-void worker::arm_accept(std::uint32_t listener) noexcept {
-    listener_state& l = listeners_[listener];
-    if (!l.fd || l.armed) return;
-    ring_->prep_multishot_accept(l.fd.get(), make_tag(op::accept, listener, 0));
-    l.armed = true;
-}
-
-void worker::on_accept(std::uint32_t listener, const completion& c) noexcept {
-    listener_state& l = listeners_[listener];
-    if (!c.has_more()) l.armed = false;
-    if (c.res >= 0) {
-        if (accept_error_logged_) {
-            log::info("accepting again");
-            accept_error_logged_ = false;
-        }
-        start_conn(c.res);
-    } else {
-        int err = -c.res;
-        if (err == ECANCELED) {
-            if (draining_) close_listener(listener);
-            return;
-        }
-        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-            bool fds = err == EMFILE || err == ENFILE;
-            metrics_.accept_errors[std::size_t(fds ? accept_error::fd_limit : accept_error::memory)]
-                .add();
-            if (!accept_error_logged_) {
-                log::warn(
-                    "accept: {} ({}); pausing accepts until {} free up, connections already "
-                    "open keep flowing",
-                    std::strerror(err), fds ? "out of file descriptors" : "out of memory",
-                    fds ? "descriptors" : "resources");
-                accept_error_logged_ = true;
-            }
-            accept_paused_ = true;
-            if (!accept_retry_armed_) {
-                ring_->prep_timeout(&accept_retry_ts_, make_tag(op::accept_retry, 0, 0));
-                accept_retry_armed_ = true;
-            }
-            return;
-        }
-        // ECONNABORTED, EPERM (a firewall), EPROTO…: one client's problem, not the listener's.
-        metrics_.accept_errors[std::size_t(accept_error::other)].add();
-        log::debug("accept: {}", std::strerror(err));
-    }
-    if (!l.armed && !draining_ && !accept_paused_) arm_accept(listener);
-}
-
-void worker::on_accept_retry() noexcept {
-    accept_retry_armed_ = false;
-    if (!accept_paused_ || draining_) return;
-    accept_paused_ = false;
-    for (std::uint32_t i = 0; i < listeners_.size(); ++i)
-        arm_accept(i);
-}
+// a new client (accepts themselves: accept.cpp)
 
 void worker::start_conn(int fd) noexcept {
     std::uint32_t slot = conns_->alloc();
@@ -114,6 +58,7 @@ void worker::start_conn(int fd) noexcept {
     cn.last_active = static_cast<std::uint32_t>(now_tick_);
     metrics_.connections_total.add();
     metrics_.connections_current.add(1);
+    on_conn_added();
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) {
@@ -163,10 +108,10 @@ void worker::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
             int err = errno;
             release_backend(cn);
             if (err == EMFILE || err == ENFILE) {
-                if (!accept_error_logged_) {
+                if (now_ms_ >= socket_error_log_ms_ + log_interval_ms) {
                     log::warn("backend socket: {}: closing new clients until descriptors free up",
                               std::strerror(err));
-                    accept_error_logged_ = true;
+                    socket_error_log_ms_ = now_ms_;
                 }
                 reject_conn(slot, cn, reject_reason::fd_exhausted);
             } else {
@@ -215,11 +160,26 @@ void worker::on_connect(std::uint32_t slot, conn& cn, const completion& c) noexc
         backend_counters& bc = metrics_.backends[cn.backend_slot];
         (timed_out ? bc.connect_timeouts : bc.connect_failures).add();
     }
-    const routing::backend* b = find_slot(snap_.get(), cn.backend_slot);
-    log::warn(
-        "backend {} ({}): connect {}{}", b ? b->id : std::to_string(cn.backend_slot),
-        b ? to_string(b->address) : std::string("?"), timed_out ? "timed out after " : "failed: ",
-        timed_out ? fmt::format("{} ms", cfg_.connect_timeout.count()) : std::strerror(-c.res));
+    // One line per backend per log interval: a dead backend under load must not flood the log.
+    if (cn.backend_slot >= backend_log_.size()) backend_log_.resize(live_by_slot_.size());
+    if (cn.backend_slot < backend_log_.size()) {
+        rate_limited_log& rl = backend_log_[cn.backend_slot];
+        if (rl.last_ms == 0 || now_ms_ >= rl.last_ms + log_interval_ms) {
+            const routing::backend* b = find_slot(snap_.get(), cn.backend_slot);
+            log::warn("backend {} ({}): connect {}{}{}",
+                      b ? b->id : std::to_string(cn.backend_slot),
+                      b ? to_string(b->address) : std::string("?"),
+                      timed_out ? "timed out after " : "failed: ",
+                      timed_out ? fmt::format("{} ms", cfg_.connect_timeout.count())
+                                : std::string(std::strerror(-c.res)),
+                      rl.suppressed ? fmt::format(" ({} more since the last report)", rl.suppressed)
+                                    : std::string());
+            rl.last_ms = now_ms_;
+            rl.suppressed = 0;
+        } else {
+            ++rl.suppressed;
+        }
+    }
     ::close(cn.fd[1]);  // the linked timeout does not use the socket; closing it now is safe
     cn.fd[1] = -1;
     release_backend(cn);
@@ -516,6 +476,7 @@ void worker::op_done(std::uint32_t slot, conn& cn) noexcept {
     drop_queue(cn.half[0], false);
     drop_queue(cn.half[1], false);
     conns_->free(slot);
+    on_conn_removed();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ void worker::on_cqe(const completion& c) noexcept {
     const op_tag t = op_tag::decode(c.user_data);
     switch (t.kind) {
         case op::accept:
-            on_accept(t.slot, c);
+            on_accept(t.slot, c, t.gen);
             return;
         case op::wake:
             on_wake(c);

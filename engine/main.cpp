@@ -4,8 +4,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -125,6 +129,40 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    // Each proxied connection holds two descriptors. Take the hard limit, as nginx and HAProxy do,
+    // and size the workers' connection limits from it, so that a burst never leaves a client
+    // accepted without a descriptor for its backend.
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    if (nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+        getrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    // Descriptors open now (inherited ones included) plus what the workers and the control
+    // thread open later (ring, eventfd, listeners, signalfd, admin clients, routing.db reads).
+    std::uint64_t open_now = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+        ++open_now;
+    std::uint64_t reserve = open_now + 24 + cfg.cpus.size() * 4;
+    std::uint64_t budget = nofile.rlim_cur > reserve ? nofile.rlim_cur - reserve : 0;
+    std::uint64_t per_worker = budget / 2 / cfg.cpus.size();
+    if (per_worker == 0)
+        return fail(
+            fmt::format("RLIMIT_NOFILE is {}: too low for {} workers (each connection needs "
+                        "two descriptors; raise it with ulimit -n)",
+                        nofile.rlim_cur, cfg.cpus.size()));
+    auto conn_limit =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(cfg.max_conns, per_worker));
+    if (conn_limit < cfg.max_conns)
+        log::info(
+            "RLIMIT_NOFILE {} ({} open at start) allows {} connections per worker ({} in all); "
+            "--max-conns {} is capped to that",
+            nofile.rlim_cur, open_now, conn_limit, std::uint64_t(conn_limit) * cfg.cpus.size(),
+            cfg.max_conns);
+
     control::block_signals();
     std::vector<std::unique_ptr<worker>> workers;
     for (std::size_t w = 0; w < cfg.cpus.size(); ++w) {
@@ -132,6 +170,7 @@ int main(int argc, char** argv) {
         s.index = static_cast<unsigned>(w);
         s.cpu = cfg.cpus[w];
         s.cfg = &cfg;
+        s.conn_limit = conn_limit;
         s.features = *features;
         s.listeners = std::move(listeners[w]);
         s.snapshot = snap;

@@ -118,6 +118,15 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     labelled(o, ws, "edge_accept_errors_total", "Accept errors, by kind", "kind",
              accept_error_names,
              [](const worker_metrics& w, std::size_t i) { return w.accept_errors[i].get(); });
+    simple(o, ws, "edge_accept_pauses_total", "counter",
+           "Times a worker stopped accepting at its connection limit (clients wait in the backlog)",
+           [](const worker_metrics& w) { return w.accept_pauses.get(); });
+    header(o, "edge_connections_limit", "gauge",
+           "Client connections the proxy takes at once (--max-conns and RLIMIT_NOFILE)");
+    std::int64_t limit = 0;
+    for (const worker_metrics* w : ws)
+        limit += w->connection_limit.get();
+    fmt::format_to(o, "edge_connections_limit {}\n", limit);
     simple(o, ws, "edge_buffer_exhausted_total", "counter",
            "Receives stopped because the worker's buffer pool was empty (ENOBUFS)",
            [](const worker_metrics& w) { return w.enobufs.get(); });
@@ -140,6 +149,11 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     for (std::size_t i = 0; i < ws.size(); ++i)
         fmt::format_to(o, "edge_worker_ring_enters_total{{worker=\"{}\"}} {}\n", i,
                        ws[i]->ring_enters.get());
+    header(o, "edge_worker_connections_total", "counter",
+           "Client connections accepted, per worker");
+    for (std::size_t i = 0; i < ws.size(); ++i)
+        fmt::format_to(o, "edge_worker_connections_total{{worker=\"{}\"}} {}\n", i,
+                       ws[i]->connections_total.get());
     header(o, "edge_worker_connections_current", "gauge", "Client connections open, per worker");
     for (std::size_t i = 0; i < ws.size(); ++i)
         fmt::format_to(o, "edge_worker_connections_current{{worker=\"{}\"}} {}\n", i,

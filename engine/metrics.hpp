@@ -93,9 +93,11 @@ struct worker_metrics {
     std::array<counter, std::size_t(reject_reason::count_)> rejected;
     std::array<counter, std::size_t(close_reason::count_)> closed;
     std::array<counter, std::size_t(accept_error::count_)> accept_errors;
-    counter enobufs;       // receives stopped because the buffer pool was empty
-    counter backpressure;  // receives paused because the other side was not draining
-    counter stale_cqes;    // completions for a slot's previous occupant (dropped)
+    counter accept_pauses;   // times the worker stopped accepting at its connection limit
+    gauge connection_limit;  // the worker's connection limit
+    counter enobufs;         // receives stopped because the buffer pool was empty
+    counter backpressure;    // receives paused because the other side was not draining
+    counter stale_cqes;      // completions for a slot's previous occupant (dropped)
     counter loop_iterations;
     counter completions;
     counter ring_enters;

@@ -279,6 +279,12 @@ void ring::prep_multishot_accept(int listen_fd, std::uint64_t tag) noexcept {
     sqe->user_data = tag;
 }
 
+void ring::prep_accept(int listen_fd, std::uint64_t tag) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_accept(sqe, listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    sqe->user_data = tag;
+}
+
 void ring::prep_recv_multishot(int fd, std::uint16_t group, bool bundle, unsigned max_bytes,
                                std::uint64_t tag) noexcept {
     io_uring_sqe* sqe = get_sqe();
@@ -315,9 +321,9 @@ void ring::prep_connect_with_timeout(int fd, const sockaddr* addr, socklen_t len
     t->user_data = timeout_tag;
 }
 
-void ring::prep_cancel(std::uint64_t target, std::uint64_t tag) noexcept {
+void ring::prep_cancel(std::uint64_t target, std::uint64_t tag, bool all) noexcept {
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_cancel64(sqe, target, 0);
+    io_uring_prep_cancel64(sqe, target, all ? IORING_ASYNC_CANCEL_ALL : 0);
     // Only a failure (nothing to cancel) posts a CQE; the cancelled request posts its own.
     sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
     sqe->user_data = tag;

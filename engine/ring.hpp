@@ -94,6 +94,8 @@ class ring {
 
     /// Multishot accept on a listening socket; CQEs carry new fds until one lacks F_MORE.
     void prep_multishot_accept(int listen_fd, std::uint64_t tag) noexcept;
+    /// Accepts exactly one client.
+    void prep_accept(int listen_fd, std::uint64_t tag) noexcept;
     /// Multishot receive into buffer group `group`; with `bundle` one CQE may fill several
     /// buffers, at most `max_bytes` in all (0 = the kernel's limit).
     void prep_recv_multishot(int fd, std::uint16_t group, bool bundle, unsigned max_bytes,
@@ -109,8 +111,8 @@ class ring {
     // Cancels and closes post a CQE only when they fail (IOSQE_CQE_SKIP_SUCCESS): what they
     // cancel posts its own completion, which is what the connection waits for.
 
-    /// Cancels the request carrying user_data `target`.
-    void prep_cancel(std::uint64_t target, std::uint64_t tag) noexcept;
+    /// Cancels the request carrying user_data `target` (every such request with `all`).
+    void prep_cancel(std::uint64_t target, std::uint64_t tag, bool all = false) noexcept;
     /// Cancels every request on `fd`, then closes it (hard link: the close runs whatever the
     /// cancel found).
     void prep_cancel_and_close(int fd, std::uint64_t cancel_tag, std::uint64_t close_tag) noexcept;

@@ -41,11 +41,12 @@ worker::worker(worker_setup s)
       cpu_(s.cpu),
       cfg_(*s.cfg),
       features_(s.features),
+      conn_limit_(s.conn_limit ? s.conn_limit : s.cfg->max_conns),
       snap_(std::move(s.snapshot)),
       rng_(0x9e3779b9u * (s.index + 1)),
       inbox_(64) {
     for (unique_fd& fd : s.listeners)
-        listeners_.push_back(listener_state{std::move(fd), false});
+        listeners_.push_back(listener_state{std::move(fd), false, 0});
     // Created here, before the thread starts, so that post() can never see an invalid fd.
     wake_fd_.reset(eventfd(0, EFD_CLOEXEC));
 }
@@ -114,8 +115,10 @@ bool worker::setup(std::string& error) noexcept {
         return false;
     }
     bufs_.emplace(std::move(*b));
-    auto s = slab<conn>::create(cfg_.max_conns);
-    auto t = timer_wheel::create(cfg_.max_conns);
+    // Room beyond the limit for the burst a multishot accept delivers before its cancel lands.
+    std::uint32_t capacity = conn_limit_ + 256;
+    auto s = slab<conn>::create(capacity);
+    auto t = timer_wheel::create(capacity);
     if (!s || !t) {
         error = "cannot reserve memory for the connection table";
         return false;
@@ -129,6 +132,7 @@ bool worker::setup(std::string& error) noexcept {
         error = "cannot reserve memory for per-backend metrics";
         return false;
     }
+    metrics_.connection_limit.set(conn_limit_);
     live_by_slot_.assign(snap_ ? snap_->slot_capacity : 0, 0);
     if (snap_) acked_version_.store(snap_->version, std::memory_order_release);
 
@@ -232,38 +236,6 @@ void worker::swap_snapshot(routing::snapshot_ptr snap) noexcept {
     // acknowledged, so dropping our reference here never frees on the worker's loop.
     snap_ = std::move(snap);
     acked_version_.store(version, std::memory_order_release);
-}
-
-void worker::start_drain() noexcept {
-    if (draining_) return;
-    draining_ = true;
-    drain_deadline_ms_ = now_ms_ + static_cast<std::uint64_t>(cfg_.drain_timeout.count());
-    // Cancel the multishot accepts first: a pending accept keeps a closed listener alive. Each
-    // listener closes when its accept's final CQE arrives (loop.cpp), after the connections
-    // already queued on it have been taken.
-    for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
-        if (listeners_[i].armed)
-            ring_->prep_cancel(make_tag(op::accept, i, 0), make_tag(op::cancel, i, 0));
-        else
-            close_listener(i);
-    }
-    log::info("draining: accepts stopped, {} connections open, up to {} ms to finish",
-              conns_->used(), cfg_.drain_timeout.count());
-}
-
-void worker::close_listener(std::uint32_t i) noexcept {
-    listener_state& l = listeners_[i];
-    if (!l.fd) return;
-    // Connections that completed the handshake before the cancel are in the accept queue;
-    // take them rather than let close() reset them.
-    int flags = fcntl(l.fd.get(), F_GETFL);
-    if (flags >= 0) fcntl(l.fd.get(), F_SETFL, flags | O_NONBLOCK);
-    for (;;) {
-        int fd = ::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd < 0) break;
-        start_conn(fd);
-    }
-    l.fd.reset();
 }
 
 void worker::check_drain() noexcept {

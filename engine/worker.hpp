@@ -39,6 +39,8 @@ struct worker_setup {
     unsigned index = 0;
     int cpu = -1;  // -1: not pinned
     const config* cfg = nullptr;
+    /// Client connections this worker takes at once (from --max-conns and the descriptor budget).
+    std::uint32_t conn_limit = 0;
     ring_features features;
     std::vector<unique_fd> listeners;  // this worker's own socket for each --listen address
     routing::snapshot_ptr snapshot;
@@ -88,10 +90,18 @@ class worker {
     void on_cqe(const completion& c) noexcept;
     void on_stale(const op_tag& t, const completion& c) noexcept;
 
-    // ---- the connection life (conn.cpp) ----
+    // ---- accepting clients (accept.cpp) ----
+    bool accepting() const noexcept;
+    std::uint32_t accept_headroom() const noexcept;
     void arm_accept(std::uint32_t listener) noexcept;
-    void on_accept(std::uint32_t listener, const completion& c) noexcept;
+    void cancel_accepts(std::uint32_t listener) noexcept;
+    void resume_accepts() noexcept;
+    void on_accept(std::uint32_t listener, const completion& c, std::uint32_t kind) noexcept;
     void on_accept_retry() noexcept;
+    void on_conn_added() noexcept;
+    void on_conn_removed() noexcept;
+
+    // ---- the connection life (conn.cpp) ----
     void start_conn(int fd) noexcept;
     void route_and_connect(std::uint32_t slot, conn& cn) noexcept;
     void on_connect(std::uint32_t slot, conn& cn, const completion& c) noexcept;
@@ -117,7 +127,8 @@ class worker {
 
     struct listener_state {
         unique_fd fd;
-        bool armed = false;
+        bool multishot = false;   // a multishot accept is in the kernel
+        std::uint8_t single = 0;  // single-shot accepts in the kernel
     };
 
     // Identity and configuration.
@@ -125,6 +136,7 @@ class worker {
     const int cpu_;
     const config& cfg_;
     const ring_features features_;
+    const std::uint32_t conn_limit_;
 
     // Owned by the worker thread once run() starts.
     std::optional<ring> ring_;
@@ -145,6 +157,15 @@ class worker {
     bool accept_paused_ = false;  // EMFILE/ENFILE: accepts wait for a descriptor to free up
     bool accept_retry_armed_ = false;
     bool accept_error_logged_ = false;
+    // Log lines about a recurring failure repeat at most once per log_interval_ms.
+    struct rate_limited_log {
+        std::uint64_t last_ms = 0;
+        std::uint32_t suppressed = 0;
+    };
+    std::vector<rate_limited_log> backend_log_;  // by backend slot
+    std::uint64_t socket_error_log_ms_ = 0;
+    bool accept_full_ = false;  // at conn_limit_: new clients wait in the listen backlog
+    bool accept_full_logged_ = false;
     bool draining_ = false;
     bool done_ = false;
     std::uint64_t drain_deadline_ms_ = 0;
@@ -165,5 +186,7 @@ class worker {
 
 /// Worker tick length: idle and header deadlines are kept to this granularity.
 inline constexpr std::uint64_t tick_ms = 100;
+/// A recurring failure (a dead backend, descriptor exhaustion) is logged at most this often.
+inline constexpr std::uint64_t log_interval_ms = 10000;
 
 }  // namespace edge::engine

@@ -1,0 +1,149 @@
+// End to end: the real edgeproxy binary between test clients and test backends on loopback.
+// Bytes, half-close in each direction, a resetting backend, spreading over workers.
+
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "tests/support/proxy.hpp"
+#include "tests/support/routing_db.hpp"
+#include "tests/support/sockets.hpp"
+
+using namespace edge;
+using namespace edge::test;
+
+namespace {
+
+// Sends `payload`, half-closes, and reads the echo to EOF, concurrently (a large payload would
+// otherwise deadlock against the kernel's socket buffers).
+bool echo_round_trip(std::uint16_t port, const std::string& payload) {
+    unique_fd fd = connect_tcp(port);
+    if (!fd) return false;
+    auto reader = std::async(std::launch::async, [&] { return read_to_eof(fd.get(), 60s); });
+    bool sent = send_all(fd.get(), payload, 60s);
+    ::shutdown(fd.get(), SHUT_WR);
+    auto got = reader.get();
+    return sent && got && *got == payload;
+}
+
+}  // namespace
+
+TEST_CASE("1,000 connections with random payloads up to 1 MiB come back byte for byte") {
+    temp_dir dir;
+    test_backend echo(test_backend::mode::echo);
+    write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
+    proxy_process proxy(dir, {dir.file("routing.db"), 2});
+
+    constexpr int total = 1000, parallel = 16;
+    std::atomic<int> next{0}, ok{0}, bad{0};
+    std::atomic<std::uint64_t> bytes{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < parallel; ++t)
+        clients.emplace_back([&, t] {
+            std::mt19937_64 rng(1234 + t);
+            for (int i; (i = next++) < total;) {
+                // Mostly small, some large: every size class from 0 bytes to 1 MiB appears.
+                std::size_t size = (i % 10 == 0) ? rng() % (1u << 20) + 1 : rng() % 16384;
+                if (i == 0) size = 0;
+                if (i == 1) size = 1u << 20;
+                std::string payload = random_bytes(size, rng());
+                (echo_round_trip(proxy.port(), payload) ? ok : bad)++;
+                bytes += size;
+            }
+        });
+    for (auto& c : clients)
+        c.join();
+    INFO(proxy.output());
+    CHECK(bad == 0);
+    CHECK(ok == total);
+    CHECK(proxy.metric("edge_connections_total") == total);
+    CHECK(proxy.metric("edge_bytes_total{direction=\"client_to_backend\"}") == double(bytes));
+    CHECK(proxy.metric("edge_bytes_total{direction=\"backend_to_client\"}") == double(bytes));
+    CHECK(proxy.metric("edge_connections_closed_total{reason=\"done\"}") == total);
+    CHECK(proxy.metric("edge_stale_completions_total") == 0);
+    // Every buffer went back to the pool.
+    CHECK(proxy.metric("edge_buffers_held{worker=\"0\"}") == 0);
+    CHECK(proxy.metric("edge_buffers_held{worker=\"1\"}") == 0);
+}
+
+TEST_CASE("client half-close: the backend sees EOF and its answer still reaches the client") {
+    temp_dir dir;
+    test_backend echo(test_backend::mode::echo);
+    write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
+    proxy_process proxy(dir, {dir.file("routing.db")});
+    unique_fd fd = connect_tcp(proxy.port());
+    REQUIRE(fd);
+    REQUIRE(send_all(fd.get(), "request"));
+    ::shutdown(fd.get(), SHUT_WR);  // the echo backend answers fully only after it sees EOF
+    auto got = read_to_eof(fd.get());
+    REQUIRE(got);
+    CHECK(*got == "request");
+}
+
+TEST_CASE("backend half-close: the client sees EOF and can keep sending to the backend") {
+    temp_dir dir;
+    test_backend fin(test_backend::mode::fin_first, "first");
+    write_routing_db(dir.file("routing.db"), {{"fin", fin.port()}});
+    proxy_process proxy(dir, {dir.file("routing.db")});
+    unique_fd fd = connect_tcp(proxy.port());
+    REQUIRE(fd);
+    // The backend sends its banner and FIN at once.
+    auto got = read_to_eof(fd.get());
+    REQUIRE(got);
+    CHECK(*got == "first\n");
+    // The client->backend direction still flows after the backend's FIN.
+    std::string tail = random_bytes(300000, 5);
+    REQUIRE(send_all(fd.get(), tail));
+    ::shutdown(fd.get(), SHUT_WR);
+    CHECK(wait_closed(fd.get()));
+    for (int i = 0; i < 200 && fin.received().empty(); ++i)
+        std::this_thread::sleep_for(10ms);
+    REQUIRE(fin.received().size() == 1);
+    CHECK(fin.received()[0] == tail);
+}
+
+TEST_CASE("a backend resetting mid-stream closes only that connection") {
+    temp_dir dir;
+    test_backend echo(test_backend::mode::echo, "echo");
+    test_backend rst(test_backend::mode::reset, "rst");
+    // echo is preferred (the POP's region) but takes one connection; the next goes to rst.
+    write_routing_db(
+        dir.file("routing.db"),
+        {{"echo", echo.port(), "eu", "", "127.0.0.1", 1, 1, 100, 1}, {"rst", rst.port(), "us"}});
+    proxy_process proxy(dir, {dir.file("routing.db"), 1, {"--region", "eu"}});
+    unique_fd a = connect_tcp(proxy.port());
+    REQUIRE(a);
+    REQUIRE(send_all(a.get(), "hello"));
+    REQUIRE(read_exact(a.get(), 5) == std::optional<std::string>("hello"));
+
+    unique_fd b = connect_tcp(proxy.port());
+    REQUIRE(b);
+    REQUIRE(send_all(b.get(), "x"));
+    CHECK(wait_closed(b.get()));  // the reset backend's connection ends
+
+    // The first connection is untouched.
+    REQUIRE(send_all(a.get(), "still here"));
+    CHECK(read_exact(a.get(), 10) == std::optional<std::string>("still here"));
+    CHECK(proxy.metric("edge_connections_closed_total{reason=\"backend_error\"}") == 1);
+}
+
+TEST_CASE("connections spread over all workers") {
+    temp_dir dir;
+    test_backend echo(test_backend::mode::echo);
+    write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
+    proxy_process proxy(dir, {dir.file("routing.db"), 2});
+    for (int i = 0; i < 200; ++i)
+        REQUIRE(echo_round_trip(proxy.port(), "ping"));
+    auto w0 = proxy.metric("edge_worker_connections_total{worker=\"0\"}");
+    auto w1 = proxy.metric("edge_worker_connections_total{worker=\"1\"}");
+    REQUIRE(w0);
+    REQUIRE(w1);
+    CHECK(*w0 + *w1 == 200);
+    CHECK(*w0 >= 20);  // SO_REUSEPORT hashes source ports; 200 land on both
+    CHECK(*w1 >= 20);
+}

@@ -1,0 +1,133 @@
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "engine/config.hpp"
+
+using namespace edge::engine;
+
+namespace {
+
+struct fake_env {
+    std::map<std::string, std::string> vars;
+    env_lookup lookup() const {
+        return [this](const char* name) -> std::optional<std::string> {
+            auto it = vars.find(name);
+            if (it == vars.end()) return std::nullopt;
+            return it->second;
+        };
+    }
+};
+
+parse_outcome parse(std::vector<std::string> args, const fake_env& env, config& out) {
+    std::vector<const char*> argv = {"edgeproxy"};
+    for (auto& a : args)
+        argv.push_back(a.c_str());
+    return parse_config(static_cast<int>(argv.size()), argv.data(), env.lookup(), out);
+}
+
+}  // namespace
+
+TEST_CASE("defaults match edgeProxy and the issue") {
+    config c;
+    REQUIRE(parse({}, fake_env{}, c) == parse_outcome::run);
+    REQUIRE(c.listen.size() == 1);
+    CHECK(to_string(c.listen[0]) == "0.0.0.0:8080");
+    CHECK(c.db_path == "routing.db");
+    CHECK(c.connect_timeout == milliseconds(5000));
+    CHECK(c.connect_attempts == 3);
+    CHECK(c.idle_timeout == milliseconds(600000));
+    CHECK(c.drain_timeout == milliseconds(30000));
+    REQUIRE(c.metrics.has_value());
+    CHECK(to_string(*c.metrics) == "127.0.0.1:9090");
+    CHECK(c.cpus == allowed_cpus());
+}
+
+TEST_CASE("edgeProxy environment variables are honoured and flags win") {
+    fake_env env{{{"EDGEPROXY_LISTEN_ADDR", "127.0.0.1:7000,[::1]:7001"},
+                  {"EDGEPROXY_DB_PATH", "/var/lib/edge/routing.db"},
+                  {"EDGEPROXY_REGION", "sa"}}};
+    config c;
+    REQUIRE(parse({}, env, c) == parse_outcome::run);
+    REQUIRE(c.listen.size() == 2);
+    CHECK(to_string(c.listen[0]) == "127.0.0.1:7000");
+    CHECK(to_string(c.listen[1]) == "[::1]:7001");
+    CHECK(c.db_path == "/var/lib/edge/routing.db");
+    CHECK(c.region == "sa");
+
+    REQUIRE(parse({"--listen", "127.0.0.2:80", "--region=eu", "--db", "x.db"}, env, c) ==
+            parse_outcome::run);
+    REQUIRE(c.listen.size() == 1);  // flags replace the environment's list
+    CHECK(to_string(c.listen[0]) == "127.0.0.2:80");
+    CHECK(c.region == "eu");
+    CHECK(c.db_path == "x.db");
+}
+
+TEST_CASE("repeated --listen adds addresses") {
+    config c;
+    REQUIRE(parse({"--listen", "127.0.0.1:1", "--listen", "[::]:2", "--listen", "*:3"}, fake_env{},
+                  c) == parse_outcome::run);
+    REQUIRE(c.listen.size() == 3);
+    CHECK(to_string(c.listen[2]) == "0.0.0.0:3");
+}
+
+TEST_CASE("durations, CPU lists and switches") {
+    CHECK(parse_duration("250ms") == milliseconds(250));
+    CHECK(parse_duration("5s") == milliseconds(5000));
+    CHECK(parse_duration("7") == milliseconds(7000));
+    CHECK(parse_duration("10m") == milliseconds(600000));
+    CHECK(parse_duration("1h") == milliseconds(3600000));
+    CHECK_FALSE(parse_duration("").has_value());
+    CHECK_FALSE(parse_duration("5 s").has_value());
+    CHECK_FALSE(parse_duration("-1s").has_value());
+    CHECK(parse_cpu_list("0-3,6") == std::vector<int>{0, 1, 2, 3, 6});
+    CHECK(parse_cpu_list("2,1,1") == std::vector<int>{1, 2});
+    CHECK_FALSE(parse_cpu_list("3-1").has_value());
+    CHECK_FALSE(parse_cpu_list("a").has_value());
+
+    config c;
+    REQUIRE(parse({"--connect-timeout", "300ms", "--idle-timeout", "2m", "--metrics", "off",
+                   "--check", "--cores", "1"},
+                  fake_env{}, c) == parse_outcome::run);
+    CHECK(c.connect_timeout == milliseconds(300));
+    CHECK(c.idle_timeout == milliseconds(120000));
+    CHECK_FALSE(c.metrics.has_value());
+    CHECK(c.check);
+    CHECK(c.cpus.size() == 1);
+    CHECK(parse({"--help"}, fake_env{}, c) == parse_outcome::help);
+    CHECK(parse({"--version"}, fake_env{}, c) == parse_outcome::version);
+}
+
+TEST_CASE("bad input is a config_error naming the flag") {
+    config c;
+    auto error_of = [&](std::vector<std::string> args) -> std::string {
+        try {
+            parse(std::move(args), fake_env{}, c);
+        } catch (const config_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK_THAT(error_of({"--listen", "localhost:80"}), Catch::Contains("--listen"));
+    CHECK_THAT(error_of({"--listen", "127.0.0.1:99999"}), Catch::Contains("--listen"));
+    CHECK_THAT(error_of({"--connect-attempts", "0"}), Catch::Contains("--connect-attempts"));
+    CHECK_THAT(error_of({"--buffers", "1000"}), Catch::Contains("power of two"));
+    CHECK_THAT(error_of({"--cores", "100000"}), Catch::Contains("--cores"));
+    CHECK_THAT(error_of({"--cpus", "4000"}), Catch::Contains("--cpus"));
+    CHECK_THAT(error_of({"--region", "a region with spaces"}), Catch::Contains("--region"));
+    CHECK_THAT(error_of({"--nope"}), Catch::Contains("unknown option"));
+    CHECK_THAT(error_of({"--db"}), Catch::Contains("needs a value"));
+    CHECK_THAT(error_of({"--check=yes"}), Catch::Contains("takes no value"));
+    CHECK_THAT(error_of({"--log-level", "loud"}), Catch::Contains("--log-level"));
+}
+
+TEST_CASE("usage text lists every flag with its environment variable") {
+    std::string u = usage_text();
+    for (const char* f : {"--listen", "--db", "--region", "--cores", "--cpus", "--metrics",
+                          "--connect-timeout", "--connect-attempts", "--idle-timeout",
+                          "--drain-timeout", "--check", "--help", "--version"})
+        CHECK_THAT(u, Catch::Contains(f));
+    CHECK_THAT(u, Catch::Contains("EDGEPROXY_LISTEN_ADDR"));
+    CHECK_THAT(u, Catch::Contains("EDGEPROXY_DB_PATH"));
+    CHECK_THAT(u, Catch::Contains("EDGEPROXY_REGION"));
+}

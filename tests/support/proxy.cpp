@@ -1,0 +1,66 @@
+#include "tests/support/proxy.hpp"
+
+#include <regex>
+#include <stdexcept>
+
+#include "tests/support/sockets.hpp"
+
+namespace edge::test {
+
+namespace {
+
+std::vector<std::string> proxy_argv(const proxy_options& o) {
+    std::vector<std::string> a = {edgeproxy_bin(), "--listen",    "127.0.0.1:0",
+                                  "--metrics",     "127.0.0.1:0", "--db",
+                                  o.db_path,       "--cores",     std::to_string(o.cores)};
+    a.insert(a.end(), o.args.begin(), o.args.end());
+    return a;
+}
+
+}  // namespace
+
+std::string edgeproxy_bin() {
+    std::string b = env_or_empty("EDGEPROXY_BIN");
+    if (b.empty())
+        throw std::runtime_error("EDGEPROXY_BIN is not set (run the tests through meson)");
+    return b;
+}
+
+proxy_process::proxy_process(const temp_dir& dir, const proxy_options& opts)
+    : proc_(proxy_argv(opts), spawn_options{opts.env, opts.nofile_limit, dir.file("edgeproxy.log"),
+                                            opts.block_io_uring}) {
+    auto out = proc_.wait_for_output(" serving: ", 10000ms);
+    if (!out) throw std::runtime_error("edgeproxy did not start:\n" + proc_.output());
+    std::smatch m;
+    if (std::regex_search(*out, m, std::regex("listening on 127\\.0\\.0\\.1:([0-9]+)")))
+        port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    if (std::regex_search(*out, m, std::regex("metrics on http://127\\.0\\.0\\.1:([0-9]+)")))
+        metrics_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    if (port_ == 0) throw std::runtime_error("no listening port in output:\n" + *out);
+}
+
+std::string proxy_process::http_get(const std::string& path, int* status) const {
+    unique_fd fd = connect_tcp(metrics_port_);
+    if (!fd) return "";
+    if (!send_all(fd.get(), "GET " + path + " HTTP/1.0\r\nHost: test\r\n\r\n")) return "";
+    auto resp = read_to_eof(fd.get(), 5000ms);
+    if (!resp) return "";
+    if (status && resp->size() > 12) *status = std::stoi(resp->substr(9, 3));
+    auto body = resp->find("\r\n\r\n");
+    return body == std::string::npos ? "" : resp->substr(body + 4);
+}
+
+std::optional<double> proxy_process::metric(const std::string& series) const {
+    std::string body = http_get("/metrics");
+    std::size_t pos = 0;
+    while ((pos = body.find(series + " ", pos)) != std::string::npos) {
+        if (pos == 0 || body[pos - 1] == '\n') {
+            auto end = body.find('\n', pos);
+            return std::stod(body.substr(pos + series.size() + 1, end - pos - series.size() - 1));
+        }
+        pos += series.size();
+    }
+    return std::nullopt;
+}
+
+}  // namespace edge::test

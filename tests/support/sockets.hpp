@@ -1,0 +1,99 @@
+#pragma once
+// Loopback sockets for tests: a client side (connect, send, read to EOF) and small backends that
+// run in threads of the test process (echo, banner, half-close first, reset, blackhole), each on
+// an ephemeral port so tests can run side by side.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/unique_fd.hpp"
+
+namespace edge::test {
+
+using namespace std::chrono_literals;
+
+/// Connects to host:port (optionally from `source`, an IPv4 literal), blocking up to `timeout`.
+unique_fd connect_tcp(std::uint16_t port, const std::string& host = "127.0.0.1",
+                      const std::string& source = "", std::chrono::milliseconds timeout = 5000ms);
+/// Writes everything or fails (false) within `timeout`.
+bool send_all(int fd, const void* data, std::size_t len,
+              std::chrono::milliseconds timeout = 10000ms);
+bool send_all(int fd, const std::string& s, std::chrono::milliseconds timeout = 10000ms);
+/// Reads until EOF; nullopt on error or timeout.
+std::optional<std::string> read_to_eof(int fd, std::chrono::milliseconds timeout = 10000ms);
+/// Reads exactly n bytes; nullopt on EOF, error or timeout.
+std::optional<std::string> read_exact(int fd, std::size_t n,
+                                      std::chrono::milliseconds timeout = 10000ms);
+/// True when the peer closed (EOF or reset) within `timeout`, discarding data.
+bool wait_closed(int fd, std::chrono::milliseconds timeout = 5000ms);
+/// n pseudo-random bytes from `seed`.
+std::string random_bytes(std::size_t n, std::uint64_t seed);
+/// A port on 127.0.0.1 with nothing listening (connects are refused).
+std::uint16_t refused_port();
+
+/// A backend served by threads of the test process.
+class test_backend {
+  public:
+    enum class mode {
+        echo,       // echo until EOF, then FIN, then wait for the client's close
+        banner,     // write "<name>\n", then echo as above
+        fin_first,  // write "<name>\n", FIN at once, then read to EOF and record what came
+        reset,      // read the first bytes, then reset (RST) the connection
+        hold,       // accept, then read and discard until EOF
+    };
+
+    explicit test_backend(mode m, std::string name = "backend");
+    ~test_backend();
+    test_backend(const test_backend&) = delete;
+    test_backend& operator=(const test_backend&) = delete;
+
+    std::uint16_t port() const noexcept { return port_; }
+    const std::string& name() const noexcept { return name_; }
+    /// Connections accepted so far.
+    std::size_t accepted() const noexcept { return accepted_.load(); }
+    /// Connections open right now.
+    std::size_t open_now() const noexcept { return open_.load(); }
+    /// fin_first: what each connection received, in completion order.
+    std::vector<std::string> received() const;
+    /// Stops accepting and closes the listener (later connects are refused).
+    void stop_listening();
+
+  private:
+    void accept_loop();
+    void serve(int fd);
+
+    mode mode_;
+    std::string name_;
+    unique_fd listener_;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::size_t> accepted_{0};
+    std::atomic<std::size_t> open_{0};
+    std::thread acceptor_;
+    mutable std::mutex mu_;
+    std::vector<std::thread> conns_;
+    std::vector<std::string> received_;
+};
+
+/// A port whose connects hang: a listener with a full accept queue that never accepts, so the
+/// kernel drops further SYNs. Connects to it time out.
+class blackhole_backend {
+  public:
+    blackhole_backend();
+    std::uint16_t port() const noexcept { return port_; }
+
+  private:
+    unique_fd listener_;
+    std::vector<unique_fd> fillers_;
+    std::uint16_t port_ = 0;
+};
+
+}  // namespace edge::test
