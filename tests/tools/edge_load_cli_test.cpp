@@ -151,4 +151,6 @@ TEST_CASE("command-line errors name the problem") {
     fails_with({"serve", "--listen", "127.0.0.1:0", "--mode", "mirror"}, "echo|sink|source|reply");
     fails_with({"bulk", "127.0.0.1:1", "--direction", "sideways"}, "up|down|both");
     fails_with({"rate", "nowhere"}, "ADDR:PORT");
+    fails_with({"rate", "127.0.0.1:1", "--send", "5M"}, "--send must be at most 4 MiB");
+    fails_with({"bulk", "127.0.0.1:1", "--chunk", "8M"}, "--chunk");
 }

@@ -89,6 +89,21 @@ TEST_CASE("rate against a backend that resets reports resets and fails") {
     CHECK(json_number(stats, "resets_sent") == 200);
 }
 
+// Regression: a connection is one linked chain socket → connect → send (skip-success) → recv.
+// When the send failed (the backend's RST arrived first), the kernel cancelled the recv without
+// posting its completion, the slot waited for it forever, and the run never ended. A 4 MiB send
+// cannot finish before the RST, so here the send always fails.
+TEST_CASE("rate: a send failing inside the chain ends the connection") {
+    temp_dir dir;
+    serve_backend backend(dir, "reset", {"--reset"});
+    auto r = run_load(dir, {"rate", backend.target(), "--count", "50", "--send", "4M", "--recv",
+                            "64", "--timeout", "20s"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.num("errors.reset") == 50);
+    CHECK(r.num("elapsed_s") < 10);
+}
+
 TEST_CASE("rate notices wrong and missing bytes") {
     temp_dir dir;
     serve_backend reply(dir, "reply", {"--mode", "reply", "--request", "64", "--reply", "100"});

@@ -217,6 +217,8 @@ void finish(options& o) {
         if (!o.send_given) o.send_bytes = 0;
         if (!o.recv_given) o.recv_bytes = 0;
     }
+    if (o.send_bytes > pattern_span)  // one send straight from the shared pattern block
+        throw usage_error("--send must be at most 4 MiB");
     if (!o.recv_given) o.recv_bytes = o.send_bytes;  // the default backend echoes
     if (o.run_mode == mode::rr && (o.send_bytes == 0 || o.recv_bytes == 0))
         throw usage_error("rr: --send and --recv must be above 0");

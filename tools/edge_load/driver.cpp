@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <latch>
 #include <stdexcept>
@@ -81,7 +82,12 @@ void run_workers(const options& o, control& c,
         timespec ts{0, 100'000'000};
         siginfo_t info{};
         int sig = sigtimedwait(&set, &info, &ts);
-        if (sig == SIGINT || sig == SIGTERM) c.stop.store(true);
+        if (sig == SIGINT || sig == SIGTERM) {
+            if (c.stop.exchange(true)) {  // a second signal: do not wait for the workers
+                fmt::print(stderr, "\nedge-load: second signal, exiting now\n");
+                std::_Exit(130);
+            }
+        }
         if (sig == SIGUSR1 && hooks.on_usr1) hooks.on_usr1();
         const std::uint64_t now = now_ns();
         if (hooks.tick) hooks.tick(now);

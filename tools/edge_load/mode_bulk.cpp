@@ -59,7 +59,13 @@ class bulk_worker final : public worker {
         for (unsigned i = 0; i < nstreams_ && started_ < budget_; ++i)
             start(i);
         std::uint64_t next_scan = now_ + scan_interval_ns;
+        std::uint64_t drain_until = 0;
         while (active_ > 0) {
+            // Past the end, streams still open after --timeout are abandoned: a bounded run.
+            if (now_ >= c_.deadline_ns || c_.stop.load(std::memory_order_relaxed)) {
+                if (drain_until == 0) drain_until = now_ + o_.timeout_ns + 1'000'000'000ull;
+                if (now_ >= drain_until) break;
+            }
             std::uint64_t wake = std::min(next_scan, c_.deadline_ns);
             ring_.submit_and_wait(wake > now_ ? wake - now_ : 0);
             now_ = now_ns();

@@ -177,11 +177,17 @@ class hold_worker final : public worker {
         const file_ref f = file_ref::direct(i);
         const bool sends = o_.send_bytes > 0;
         const bool recvs = o_.recv_bytes > 0;
-        const bool last = kind == op::recv || (kind == op::send && !recvs) ||
-                          (kind == op::connect && !sends && !recvs);
-        if (c.res < 0 && !k.failed) {
+        // A skip-success send posts only when it fails, and then the linked recv posts nothing:
+        // either way its completion ends the chain.
+        const bool last =
+            kind == op::recv || kind == op::send || (kind == op::connect && !sends && !recvs);
+        // A send's completion is a failure: an error, or (MSG_WAITALL) a short send.
+        const int res = kind == op::send && c.res >= 0 && std::uint64_t(c.res) < o_.send_bytes
+                            ? -ECONNRESET
+                            : c.res;
+        if (res < 0 && !k.failed) {
             k.failed = true;
-            st_.fail(c.res == -ECANCELED ? error_kind::timeout : classify_errno(c.res), c.res);
+            st_.fail(res == -ECANCELED ? error_kind::timeout : classify_errno(res), res);
         }
         if (kind == op::connect && c.res >= 0) st_.connect.record(now_ - k.t0);
         if (kind == op::recv && c.res == 0 && !k.failed) {

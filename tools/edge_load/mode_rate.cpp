@@ -3,9 +3,10 @@
 // (socket → connect → send → recv): no syscall of its own, one submission. With --source, the
 // socket is made and bound with syscalls first (bind needs a real descriptor).
 //
-// Slot life: free → active (chain in flight) → the chain's last completion → close queued → free.
-// The last op of a chain always posts a completion (success, error or ECANCELED), and it cannot
-// run before the earlier ones finished, so seeing it means the slot has nothing in flight.
+// Slot life: free → active (chain in flight) → the chain's end → close queued → free.
+// The chain ends with the last op's completion (success, error or ECANCELED: it cannot run before
+// the earlier ones finished), or with the failure completion of a skip-success op (socket, send):
+// the kernel then cancels the ops linked after it without posting their completions.
 // With --rate, connection k is due at start + k/rate; a connection that starts late because every
 // slot was busy still measures from its due time (coordinated omission).
 
@@ -70,6 +71,14 @@ class rate_worker final : public worker {
                                    now_ < c_.deadline_ns && (budget_ == 0 || started_ < budget_);
             if (may_start) start_due();
             if (!may_start && active_ == 0) break;
+            // Connections still open past --timeout after the end are abandoned (and counted):
+            // the run stays bounded whatever the target does.
+            if (!may_start && drain_until_ == 0)
+                drain_until_ = now_ + o_.timeout_ns + 1'000'000'000ull;
+            if (drain_until_ != 0 && now_ >= drain_until_) {
+                abandon();
+                break;
+            }
             std::uint64_t wake = std::min(next_scan, c_.deadline_ns);
             if (may_start && interval_ > 0 && !free_.empty()) wake = std::min(wake, due());
             ring_.submit_and_wait(wake > now_ ? wake - now_ : 0);
@@ -191,9 +200,9 @@ class rate_worker final : public worker {
         }
         const bool sends = o_.send_bytes > 0;
         switch (kind) {
-            case op::socket:
+            case op::socket:  // only a failure posts; the rest of the chain then posts nothing
                 record_error(s, c.res);
-                return;
+                return finish(i);
             case op::connect:
                 if (c.res < 0)
                     record_error(s, c.res);
@@ -202,12 +211,15 @@ class rate_worker final : public worker {
                 if (!sends && !wants_recv_) finish(i);
                 return;
             case op::send:
+                // MSG_WAITALL: fewer bytes than asked is a failure too (the peer went away).
                 if (c.res < 0)
                     record_error(s, c.res);
+                else if (std::uint64_t(c.res) < o_.send_bytes)
+                    record_error(s, -ECONNRESET);
                 else
                     count_sent(s);
-                if (!wants_recv_) finish(i);
-                return;
+                // Either the chain's last op, or (skip-success) a failure that ended the chain.
+                return finish(i);
             case op::recv:
                 on_recv(i, c);
                 return;
@@ -277,6 +289,14 @@ class rate_worker final : public worker {
         free_.push_back(i);
     }
 
+    void abandon() {
+        for (auto& s : slots_) {
+            if (!s.active || s.failed) continue;
+            s.failed = true;
+            st_.fail(error_kind::timeout);
+        }
+    }
+
     void scan_timeouts() {
         for (unsigned i = 0; i < nslots_; ++i) {
             slot& s = slots_[i];
@@ -309,6 +329,7 @@ class rate_worker final : public worker {
     double interval_ = 0;
     double first_due_ = 0;
     std::uint64_t missed_ = 0;
+    std::uint64_t drain_until_ = 0;
 };
 
 }  // namespace

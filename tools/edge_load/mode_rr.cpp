@@ -196,8 +196,8 @@ class rr_worker final : public worker {
         switch (kind) {
             case op::connect:
                 return on_connect(i, c.res);
-            case op::send:  // only failures post a completion
-                return fail_conn(i, classify_errno(c.res), c.res);
+            case op::send:  // only failures post: an error, or a short send (the peer went away)
+                return fail_conn(i, classify_errno(c.res < 0 ? c.res : -ECONNRESET), c.res);
             case op::recv:
                 return on_recv(i, c);
             default:

@@ -24,8 +24,11 @@ struct file_ref {
 /// SQE flags a caller may ask for.
 enum sqe_flags : unsigned {
     sqe_none = 0,
-    sqe_link = 1,          // the next SQE starts only when this one succeeds
-    sqe_skip_success = 2,  // post a completion only on failure
+    sqe_link = 1,  // the next SQE starts only when this one succeeds
+    // Post a completion only on failure. Kernel rule (REQ_F_SKIP_LINK_CQES): when such an op
+    // fails inside a chain, the ops linked after it are cancelled without posting completions,
+    // so its failure completion is the chain's last.
+    sqe_skip_success = 2,
 };
 
 /// One completion, copied out of the CQ.
