@@ -154,6 +154,23 @@ const option_spec options[] = {
      [](config& c, std::string_view v, bool) {
          c.max_backends = need_uint<std::uint32_t>("--max-backends", v, 1, 1u << 22);
      }},
+    {"--reload-interval", "EDGEPROXY_DB_RELOAD_SECS", "DURATION",
+     "how often routing.db is checked for changes (env: seconds). Default 1s",
+     [](config& c, std::string_view v, bool) {
+         c.reload_interval = need_duration("--reload-interval", v);
+         if (c.reload_interval.count() < 10) throw config_error("--reload-interval: at least 10ms");
+     }},
+    {"--binding-ttl", "EDGEPROXY_BINDING_TTL_SECS", "DURATION",
+     "a client keeps its backend this long after its last connection; 0: no affinity (env: "
+     "seconds). Default 600s",
+     [](config& c, std::string_view v, bool) {
+         c.binding_ttl = need_duration("--binding-ttl", v);
+     }},
+    {"--max-bindings", nullptr, "N",
+     "client bindings kept at most (oldest evicted). Default 1048576",
+     [](config& c, std::string_view v, bool) {
+         c.max_bindings = need_uint<std::uint32_t>("--max-bindings", v, 1, 1u << 28);
+     }},
     {"--log-level", nullptr, "LEVEL",
      "debug, info, warn, error or off (env DEBUG=1: debug). Default info",
      [](config& c, std::string_view v, bool) {

@@ -33,6 +33,9 @@ struct config {
     unsigned buffer_size = 16384;               // --buffer-size
     unsigned max_inflight = 256 * 1024;         // --max-inflight, bytes per direction
     std::uint32_t max_backends = 65536;         // --max-backends (slots)
+    milliseconds reload_interval{1000};         // --reload-interval: routing.db change checks
+    milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
+    std::uint32_t max_bindings = 1u << 20;      // --max-bindings
     log::level log_level = log::level::info;    // --log-level
     bool check = false;                         // --check
 };

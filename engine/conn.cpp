@@ -83,16 +83,32 @@ void worker::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         return;
     }
     const geo::location client_location{};  // GeoIP arrives with its own issue
+    const routing::client_key client = routing::client_key::from_sockaddr(&cn.client.addr.sa);
     std::uint32_t skip[max_connect_attempts + 8];
     std::uint32_t nskip = cn.attempts;
     std::copy(cn.tried, cn.tried + cn.attempts, skip);
+    // Affinity: on the first attempt a fresh binding wins if its backend is still there and
+    // healthy. If it is only full, this connection goes elsewhere but the binding stays.
+    bool check_binding = bindings_ != nullptr && cn.attempts == 0;
+    bool keep_binding = false;
     while (cn.attempts < cfg_.connect_attempts) {
-        const routing::backend* b =
-            routing::select_backend(*snap_, client_location, live_by_slot_,
-                                    std::span<const std::uint32_t>(skip, nskip), rng_);
+        const routing::backend* b = nullptr;
+        bool bound = false;
+        if (check_binding) {
+            check_binding = false;
+            if (auto had = bindings_->lookup(client, now_ms_)) {
+                b = routing::bound_backend(*snap_, had->slot, had->generation);
+                if (b == nullptr) bindings_->forget(client, *had);  // removed or unhealthy
+                bound = keep_binding = b != nullptr;
+            }
+        }
+        if (b == nullptr)
+            b = routing::select_backend(*snap_, client_location, live_by_slot_,
+                                        std::span<const std::uint32_t>(skip, nskip), rng_);
         if (b == nullptr) break;
         if (!routing::try_reserve(*b)) {
-            // Another worker filled it between the score and the reservation: next best.
+            // At hard_limit, or another worker filled it between the score and the
+            // reservation: the next best.
             if (nskip == std::size(skip)) break;
             skip[nskip++] = b->slot;
             continue;
@@ -100,8 +116,11 @@ void worker::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         cn.tried[cn.attempts++] = b->slot;
         skip[nskip++] = b->slot;
         cn.backend_slot = b->slot;
+        cn.backend_generation = b->generation;
         cn.shared = b->shared;
         if (b->slot < live_by_slot_.size()) ++live_by_slot_[b->slot];
+        if (bindings_ != nullptr && !bound && !keep_binding)
+            bindings_->bind(client, routing::binding{b->slot, b->generation}, now_ms_);
 
         int fd = ::socket(b->address.addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
@@ -183,6 +202,12 @@ void worker::on_connect(std::uint32_t slot, conn& cn, const completion& c) noexc
     ::close(cn.fd[1]);  // the linked timeout does not use the socket; closing it now is safe
     cn.fd[1] = -1;
     release_backend(cn);
+    // A refusing backend loses its clients' bindings: they are routed afresh (and bound to
+    // wherever that leads). Only if the binding is still this one: another worker may have
+    // rebound the client meanwhile.
+    if (bindings_ != nullptr)
+        bindings_->forget(routing::client_key::from_sockaddr(&cn.client.addr.sa),
+                          routing::binding{cn.backend_slot, cn.backend_generation});
     cn.state = conn_state::accepted;
     route_and_connect(slot, cn);
 }

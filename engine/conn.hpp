@@ -63,6 +63,7 @@ struct conn {
     // The backend of the current attempt. `shared` is non-null while this connection holds a
     // reservation on it (routing::try_reserve), which is returned exactly once.
     std::uint32_t backend_slot = 0;
+    std::uint32_t backend_generation = 0;
     routing::backend_shared* shared = nullptr;
     std::uint32_t tried[max_connect_attempts] = {};
     std::uint64_t connect_start_ns = 0;

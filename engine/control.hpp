@@ -1,19 +1,27 @@
 #pragma once
 // The control thread: it owns everything that is not on a connection's path. It turns SIGTERM /
 // SIGINT into a drain of every worker (a second signal stops them at once), serves the admin
-// endpoint, and is the one producer of every worker's inbox. Routing reloads run here too
-// (routing issue): the snapshot is built off the workers' loops and handed to each worker.
+// endpoint, re-reads routing.db when it changes and hands the new snapshot to every worker, frees
+// an old snapshot once every worker has moved past it, and sweeps expired client bindings. It is
+// the one producer of every worker's inbox.
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "base/unique_fd.hpp"
 #include "engine/admin_server.hpp"
 #include "engine/config.hpp"
+#include "engine/metrics.hpp"
 #include "engine/worker.hpp"
+#include "routing/bindings.hpp"
+#include "routing/loader.hpp"
+#include "routing/registry.hpp"
 #include "routing/types.hpp"
+#include "routing/watcher.hpp"
 
 namespace edge::engine {
 
@@ -23,11 +31,16 @@ class control {
         const config* cfg = nullptr;
         std::vector<worker*> workers;
         std::optional<admin_server> admin;
-        routing::snapshot_ptr snapshot;
+        routing::snapshot_ptr snapshot;  // what the workers start with
+        routing::backend_registry* registry = nullptr;
+        routing::load_options load;
+        std::unique_ptr<routing::db_watcher> watcher;  // sampled before the start-up load
+        routing::binding_table* bindings = nullptr;    // nullptr: affinity off
+        std::vector<routing::rejected_row> rejected;   // rows the start-up load left out
     };
 
-    /// Blocks SIGTERM/SIGINT/SIGHUP must already be blocked in every thread (main does it
-    /// before starting any); the control thread reads them from a signalfd.
+    /// SIGTERM/SIGINT/SIGHUP must already be blocked in every thread (block_signals(), called
+    /// by main before it starts any); the control thread reads them from a signalfd.
     explicit control(setup s);
     ~control();
 
@@ -38,18 +51,31 @@ class control {
     /// True once a drain has begun. Any thread.
     bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
 
-    /// The signals the control thread handles, for main to block before starting threads.
+    /// Blocks the signals the control thread handles; main calls it before starting threads.
     static void block_signals() noexcept;
 
   private:
     void on_signal() noexcept;
     void broadcast(worker_message::kind what) noexcept;
     void render_metrics(std::string& out) const;
+    void reload() noexcept;
+    void publish(routing::snapshot_ptr snap) noexcept;
+    void retire() noexcept;
+    void log_rejected(const std::vector<routing::rejected_row>& rows);
 
     const config& cfg_;
     std::vector<worker*> workers_;
     std::optional<admin_server> admin_;
     routing::snapshot_ptr snap_;
+    routing::backend_registry* registry_;
+    routing::load_options load_;
+    std::unique_ptr<routing::db_watcher> watcher_;
+    routing::binding_table* bindings_;
+    // Snapshots published before snap_, kept until every worker has acknowledged a newer one,
+    // so that the last reference never drops on a worker's loop.
+    std::deque<routing::snapshot_ptr> retired_;
+    std::vector<std::string> last_rejected_;  // "id: reason", to log a changed set once
+    routing_stats stats_;                     // control-thread-only; rendered on scrape
     unique_fd signal_fd_;
     unique_fd stop_fd_;
     int signals_seen_ = 0;

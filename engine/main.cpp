@@ -21,8 +21,10 @@
 #include "engine/listener.hpp"
 #include "engine/ring.hpp"
 #include "engine/worker.hpp"
+#include "routing/bindings.hpp"
 #include "routing/loader.hpp"
 #include "routing/registry.hpp"
+#include "routing/watcher.hpp"
 
 using namespace edge;
 using namespace edge::engine;
@@ -73,11 +75,16 @@ int main(int argc, char** argv) {
     lo.db_path = cfg.db_path;
     if (!cfg.region.empty()) lo.pop_region = *geo::region_code::parse(cfg.region);
     routing::snapshot_ptr snap;
-    std::size_t rejected = 0;
+    std::vector<routing::rejected_row> rejected;
+    // The watcher samples the file before the first load, so that a change made during the load
+    // is picked up by the first reload check.
+    auto watcher = std::make_unique<routing::db_watcher>(cfg.db_path);
+    watcher->poll();
     if (auto r = routing::load_snapshot(lo, registry); r) {
+        watcher->on_load_succeeded();
         snap = r->snap;
-        rejected = r->rejected.size();
-        for (const routing::rejected_row& row : r->rejected)
+        rejected = std::move(r->rejected);
+        for (const routing::rejected_row& row : rejected)
             log::warn("routing.db: row {} rejected: {}", row.id, row.reason);
         for (const std::string& w : r->warnings)
             log::warn("routing.db: {}", w);
@@ -85,6 +92,7 @@ int main(int argc, char** argv) {
         std::string what = fmt::format("{}: {} ({})", cfg.db_path,
                                        routing::failure_name(r.error().kind), r.error().detail);
         if (cfg.check) return fail(what);
+        (void)watcher->on_load_failed(r.error());
         log::error("{}; serving with no backends until it can be read", what);
         auto empty = std::make_shared<routing::snapshot>();
         empty->pop_region = lo.pop_region;
@@ -119,8 +127,9 @@ int main(int argc, char** argv) {
     }
 
     if (cfg.check) {
-        if (rejected > 0)
-            return fail(fmt::format("{}: {} rows rejected (listed above)", cfg.db_path, rejected));
+        if (!rejected.empty())
+            return fail(
+                fmt::format("{}: {} rows rejected (listed above)", cfg.db_path, rejected.size()));
         fmt::print(
             "edgeproxy: configuration ok: {} backends, {} workers on CPUs {}, io_uring {}.{} "
             "(defer_taskrun={}, recv_bundle={})\n",
@@ -163,6 +172,14 @@ int main(int argc, char** argv) {
             nofile.rlim_cur, open_now, conn_limit, std::uint64_t(conn_limit) * cfg.cpus.size(),
             cfg.max_conns);
 
+    std::unique_ptr<routing::binding_table> bindings;
+    if (cfg.binding_ttl.count() > 0) {
+        routing::binding_options bo;
+        bo.max_entries = cfg.max_bindings;
+        bo.ttl_ms = static_cast<std::uint64_t>(cfg.binding_ttl.count());
+        bindings = std::make_unique<routing::binding_table>(bo);
+    }
+
     control::block_signals();
     std::vector<std::unique_ptr<worker>> workers;
     for (std::size_t w = 0; w < cfg.cpus.size(); ++w) {
@@ -174,6 +191,7 @@ int main(int argc, char** argv) {
         s.features = *features;
         s.listeners = std::move(listeners[w]);
         s.snapshot = snap;
+        s.bindings = bindings.get();
         workers.push_back(std::make_unique<worker>(std::move(s)));
     }
     std::vector<std::thread> threads;
@@ -190,6 +208,11 @@ int main(int argc, char** argv) {
         cs.workers.push_back(w.get());
     cs.admin = std::move(admin);
     cs.snapshot = snap;
+    cs.registry = &registry;
+    cs.load = lo;
+    cs.watcher = std::move(watcher);
+    cs.bindings = bindings.get();
+    cs.rejected = std::move(rejected);
     std::optional<socket_address> metrics_at;
     if (cs.admin) metrics_at = cs.admin->address();
     control ctl(std::move(cs));

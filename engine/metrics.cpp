@@ -162,7 +162,38 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     for (std::size_t i = 0; i < ws.size(); ++i)
         fmt::format_to(o, "edge_buffers_held{{worker=\"{}\"}} {}\n", i, ws[i]->buffers_held.get());
 
+    if (proc.routing != nullptr) {
+        const routing_stats& r = *proc.routing;
+        header(
+            o, "edge_routing_reloads_total", "counter",
+            "routing.db loads after a change, by result (a failed one keeps the last good table)");
+        for (std::size_t i = 0; i < r.reloads.size(); ++i)
+            fmt::format_to(o, "edge_routing_reloads_total{{result=\"{}\"}} {}\n",
+                           reload_result_names[i], r.reloads[i]);
+        header(o, "edge_routing_rows_rejected", "gauge", "Rows the last good load left out");
+        fmt::format_to(o, "edge_routing_rows_rejected {}\n", r.rows_rejected);
+        header(o, "edge_routing_retired_snapshots", "gauge",
+               "Old routing tables waiting for every worker to move on");
+        fmt::format_to(o, "edge_routing_retired_snapshots {}\n", r.retired_snapshots);
+        header(o, "edge_bindings_current", "gauge", "Client affinity bindings held");
+        fmt::format_to(o, "edge_bindings_current {}\n", r.bindings);
+        header(o, "edge_bindings_evicted_total", "counter",
+               "Bindings evicted before their TTL because the table was full");
+        fmt::format_to(o, "edge_bindings_evicted_total {}\n", r.binding_evictions);
+    }
     if (snap == nullptr) return;
+    header(o, "edge_routing_backends", "gauge", "Backends in the routing table in force, by state");
+    std::size_t healthy = 0, draining = 0;
+    for (const routing::backend& b : snap->backends) {
+        healthy += b.healthy && !b.draining;
+        draining += b.healthy && b.draining;
+    }
+    fmt::format_to(o, "edge_routing_backends{{state=\"healthy\"}} {}\n", healthy);
+    fmt::format_to(o, "edge_routing_backends{{state=\"draining\"}} {}\n", draining);
+    fmt::format_to(o, "edge_routing_backends{{state=\"unhealthy\"}} {}\n",
+                   snap->backends.size() - healthy - draining);
+    header(o, "edge_routing_snapshot_version", "gauge", "Version of the routing table in force");
+    fmt::format_to(o, "edge_routing_snapshot_version {}\n", snap->version);
     header(o, "edge_backend_connections_current", "gauge",
            "Live proxied connections per backend (all workers)");
     for (const routing::backend& b : snap->backends)

@@ -113,10 +113,23 @@ struct worker_metrics {
     void record_connect_latency(std::uint32_t slot, std::uint64_t micros) noexcept;
 };
 
+/// Routing reloads and affinity, kept by the control thread.
+struct routing_stats {
+    /// Reloads by result: index 0 "ok", then one per routing::load_failure.
+    std::array<std::uint64_t, 6> reloads{};
+    std::uint64_t rows_rejected = 0;  // by the last successful load
+    std::uint64_t bindings = 0;       // client bindings held now
+    std::uint64_t binding_evictions = 0;
+    std::uint64_t retired_snapshots = 0;  // old snapshots waiting for every worker to move on
+};
+inline constexpr std::array<const char*, 6> reload_result_names = {
+    "ok", "missing", "locked", "corrupt", "wrong_schema", "io_error"};
+
 /// Values the admin endpoint adds beside the workers' counters.
 struct process_gauges {
     std::uint64_t workers = 0;
     bool draining = false;
+    const routing_stats* routing = nullptr;
 };
 
 /// Renders Prometheus text exposition (version 0.0.4) of every worker's counters, summed, and of

@@ -42,6 +42,7 @@ worker::worker(worker_setup s)
       cfg_(*s.cfg),
       features_(s.features),
       conn_limit_(s.conn_limit ? s.conn_limit : s.cfg->max_conns),
+      bindings_(s.bindings),
       snap_(std::move(s.snapshot)),
       rng_(0x9e3779b9u * (s.index + 1)),
       inbox_(64) {
@@ -190,6 +191,11 @@ void worker::loop() noexcept {
                 on_cqe(batch[i]);
             if (n < std::size(batch)) break;
         }
+        if (inbox_pending_) {
+            inbox_pending_ = false;
+            while (auto m = inbox_.pop())
+                handle(*m);
+        }
         if (!starved_.empty() && bufs_->above_refill_threshold()) rearm_starved();
         timers_->advance(now_tick_, [this](std::uint32_t slot) { on_timer(slot); });
         if (draining_) check_drain();
@@ -206,8 +212,9 @@ void worker::arm_wake() noexcept {
 void worker::on_wake(const completion& c) noexcept {
     if (c.res < 0 && c.res != -EINTR && c.res != -EAGAIN)
         log::warn("wake-up read failed: {}", std::strerror(-c.res));
-    while (auto m = inbox_.pop())
-        handle(*m);
+    // Messages are handled after this batch of completions (loop()), so that a routing snapshot
+    // is swapped at a loop boundary, never between two completions of one batch.
+    inbox_pending_ = true;
     if (!done_) arm_wake();
 }
 

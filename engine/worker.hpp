@@ -24,6 +24,7 @@
 #include "engine/slab.hpp"
 #include "engine/timer_wheel.hpp"
 #include "engine/xcore_queue.hpp"
+#include "routing/bindings.hpp"
 #include "routing/types.hpp"
 
 namespace edge::engine {
@@ -44,6 +45,7 @@ struct worker_setup {
     ring_features features;
     std::vector<unique_fd> listeners;  // this worker's own socket for each --listen address
     routing::snapshot_ptr snapshot;
+    routing::binding_table* bindings = nullptr;  // shared by all workers; nullptr: no affinity
 };
 
 class worker {
@@ -137,6 +139,9 @@ class worker {
     const config& cfg_;
     const ring_features features_;
     const std::uint32_t conn_limit_;
+    // Sanctioned sharing (design §3): the one client-affinity table of all workers, locked per
+    // shard, touched once per new connection (routing/bindings.hpp).
+    routing::binding_table* const bindings_;
 
     // Owned by the worker thread once run() starts.
     std::optional<ring> ring_;
@@ -175,6 +180,7 @@ class worker {
     // Cross-thread: the inbox and its wake-up.
     unique_fd wake_fd_;
     std::uint64_t wake_value_ = 0;  // the ring reads the eventfd into this
+    bool inbox_pending_ = false;    // the eventfd fired: drain the inbox after this batch
     xcore_queue<worker_message> inbox_;
 
     // Read by other threads: sanctioned sharing, each with its rule.
