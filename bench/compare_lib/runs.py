@@ -1,0 +1,185 @@
+"""One measured run of edge-load against one target, with the proxy's CPU and memory read from
+/proc before and after, and the bytes checked at the backend. Every run yields a sample dict;
+a run whose proxy did not really forward has ok False and a reason, never a figure."""
+
+import json
+import subprocess
+import time
+
+from . import procstat
+
+
+class target:
+    """Where load goes: a proxy instance, or the backends themselves (direct)."""
+
+    def __init__(self, name, ports, inst=None):
+        self.name, self.ports, self.inst = name, ports, inst
+
+    def pids(self):
+        return self.inst.pids() if self.inst else []
+
+
+class runner:
+    """Runs edge-load clients pinned to the load CPU against targets; owns the run counter that
+    names each run's files."""
+
+    def __init__(self, edge_load, backend, work, load_cpu, proxy_cpu, log):
+        self.edge_load, self.backend, self.work = edge_load, backend, work
+        self.load_cpu, self.proxy_cpu, self.log = load_cpu, proxy_cpu, log
+        self.n = 0
+
+    def _client(self, mode, tgt, args, timeout_s, on_line=None):
+        """Runs one edge-load client; returns (exit code, parsed JSON or None, stdout path)."""
+        self.n += 1
+        stem = self.work / f"run{self.n:04d}-{mode}-{tgt.name}"
+        out_path, json_path = stem.with_suffix(".out"), stem.with_suffix(".json")
+        argv = [self.edge_load, mode, *[f"127.0.0.1:{p}" for p in tgt.ports],
+                "--cpus", str(self.load_cpu), "--no-progress", "--json", str(json_path), *args]
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout_s
+        if on_line:
+            on_line(proc, out_path, deadline)
+        try:
+            rc = proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = "killed after timeout"
+        try:
+            with open(json_path) as f:
+                res = json.load(f)
+        except (OSError, json.JSONDecodeError):
+            res = None
+        return rc, res, out_path
+
+    def measure(self, mode, tgt, args, timeout_s, on_line=None, expect_conns=None):
+        """One run with accounting: proxy CPU (all its processes), load-side CPU (client and
+        backend), per-CPU busy time, backend byte and connection counts before and after."""
+        pids = tgt.pids()
+        back0 = self.backend.stats()
+        if back0 is None:
+            return {"ok": False, "reason": "backend stats unavailable"}
+        t0 = time.monotonic()
+        pcpu0, bcpu0, busy0 = procstat.cpu_seconds(pids), self.backend.cpu_seconds(), procstat.cpu_busy()
+        rc, res, out_path = self._client(mode, tgt, args, timeout_s, on_line)
+        back1 = self.backend.settled(back0["active"])
+        pcpu1, bcpu1, busy1 = procstat.cpu_seconds(pids), self.backend.cpu_seconds(), procstat.cpu_busy()
+        window = max(time.monotonic() - t0, 1e-3)
+        s = {"ok": True, "reason": "", "exit_code": rc, "client": res, "out": str(out_path)}
+        problems = []
+        if rc != 0:
+            problems.append(f"edge-load exit {rc}")
+        if res is None:
+            problems.append("no JSON from edge-load")
+        elif not res.get("ok", False):
+            problems.append(res.get("verdict", "edge-load verdict not ok"))
+        if tgt.inst is not None and not tgt.inst.alive():
+            problems.append("proxy exited")
+        if back1 is None:
+            problems.append("backend stats unavailable")
+        if res is not None and back1 is not None:
+            got_rx = back1["bytes_received"] - back0["bytes_received"]
+            got_tx = back1["bytes_sent"] - back0["bytes_sent"]
+            conns = back1["connections"] - back0["connections"]
+            s["backend"] = {"bytes_received": got_rx, "bytes_sent": got_tx, "connections": conns}
+            sent, recv = res["bytes"]["sent"], res["bytes"]["received"]
+            if got_rx != sent or got_tx != recv:
+                problems.append(f"backend saw {got_rx}/{got_tx} bytes in/out, client {sent}/{recv}")
+            if expect_conns is not None and conns != expect_conns(res):
+                problems.append(f"backend accepted {conns} connections, expected {expect_conns(res)}")
+            if back1["errors"] != back0["errors"]:
+                problems.append(f"backend errors +{back1['errors'] - back0['errors']}")
+        if problems:
+            s["ok"], s["reason"] = False, "; ".join(problems)
+        if res is not None:
+            wall = res.get("wall_s") or 1e-9
+            load_cpu = res["cpu"]["user_s"] + res["cpu"]["sys_s"] + (bcpu1 - bcpu0)
+            s["wall_s"] = wall
+            s["proxy_cpu_s"] = pcpu1 - pcpu0 if pids else None
+            s["load_share"] = load_cpu / wall
+            s["proxy_share"] = (pcpu1 - pcpu0) / wall if pids else None
+            # Busy time of each CPU not explained by our processes, over the whole measurement
+            # window: other users of this shared machine.
+            own = {self.load_cpu: load_cpu}
+            if pids:
+                own[tgt.inst.cpu] = own.get(tgt.inst.cpu, 0.0) + (pcpu1 - pcpu0)
+            s["others_share"] = {str(c): max(0.0, (busy1[c] - busy0[c] - own.get(c, 0.0)) / window)
+                                 for c in sorted({self.load_cpu, self.proxy_cpu}) if c in busy1}
+        if not s["ok"]:
+            self.log(f"    FAILED {mode} {tgt.name}: {s['reason']} (see {out_path})")
+        return s
+
+
+def rate(r, tgt, cfg):
+    """Connections flat out: connect, 64 bytes each way, close."""
+    s = r.measure("rate", tgt, ["--duration", f"{cfg.rate_s}s", "--concurrency", "64",
+                                "--send", "64", "--recv", "64"], cfg.rate_s + 30,
+                  expect_conns=lambda res: res["attempted"])
+    if s.get("client"):
+        c = s["client"]
+        s["per_second"] = c["per_second"]
+        s["completed"] = c["completed"]
+        if s.get("proxy_cpu_s") is not None and c["completed"]:
+            s["cpu_per_10k"] = s["proxy_cpu_s"] / c["completed"] * 1e4
+    return s
+
+
+def bulk(r, tgt, cfg):
+    """8 parallel echo streams moving cfg.bulk_bytes each way."""
+    s = r.measure("bulk", tgt, ["--streams", "8", "--bytes", cfg.bulk_bytes, "--direction", "both"],
+                  cfg.bulk_timeout_s, expect_conns=lambda res: 8)
+    if s.get("client"):
+        c = s["client"]
+        moved = c["bytes"]["sent"] + c["bytes"]["received"]
+        s["gb_relayed"] = moved / 1e9
+        s["GBps"] = moved / 1e9 / max(c["elapsed_s"], 1e-9)
+        if s.get("proxy_cpu_s") is not None and moved:
+            s["cpu_per_GB"] = s["proxy_cpu_s"] / (moved / 1e9)
+    return s
+
+
+def rr(r, tgt, cfg):
+    """Requests of 64 bytes over 16 kept-alive connections at a fixed rate."""
+    s = r.measure("rr", tgt, ["--rate", f"{cfg.rr_rate}/s", "--connections", "16",
+                              "--duration", f"{cfg.rr_s}s", "--send", "64", "--recv", "64"],
+                  cfg.rr_s + 30, expect_conns=lambda res: 16)
+    if s.get("client"):
+        c = s["client"]
+        lat = c["latency_us"]["request"]
+        s.update(p50=lat["p50"], p90=lat["p90"], p99=lat["p99"], p999=lat["p999"],
+                 missed=c["figures"].get("missed_requests", 0))
+        if s.get("proxy_cpu_s") is not None and c["completed"]:
+            s["cpu_per_10k"] = s["proxy_cpu_s"] / c["completed"] * 1e4
+    return s
+
+
+def hold(r, tgt, cfg):
+    """cfg.hold_conns idle connections (16 bytes echoed through each first, which proves it
+    reached a backend); proxy RSS sampled before and while they are held."""
+    pids = tgt.pids()
+    rss = {"before": procstat.rss_bytes(pids)}
+
+    def when_holding(proc, out_path, deadline):
+        while time.monotonic() < deadline and proc.poll() is None:
+            if b"holding" in out_path.read_bytes():
+                time.sleep(0.2)  # let the last accepts settle into the proxy's tables
+                rss["during"] = procstat.rss_bytes(pids)
+                return
+            time.sleep(0.02)
+
+    n = cfg.hold_conns
+    s = r.measure("hold", tgt, ["--connections", str(n), "--hold", f"{cfg.hold_s}s",
+                                "--send", "16", "--recv", "16"], cfg.hold_s + 60,
+                  on_line=when_holding, expect_conns=lambda res: n)
+    s["rss_before"], s["rss_during"] = rss["before"], rss.get("during")
+    if s.get("client"):
+        est = s["client"]["figures"].get("established", 0)
+        if est != n and s["ok"]:
+            s["ok"], s["reason"] = False, f"{est} of {n} connections established"
+        if rss.get("during") is not None and est:
+            s["rss_per_conn"] = (rss["during"] - rss["before"]) / est
+    if rss.get("during") is None and s["ok"]:
+        s["ok"], s["reason"] = False, "never saw the 'holding' line"
+    return s
