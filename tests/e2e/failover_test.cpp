@@ -30,13 +30,30 @@ TEST_CASE("a refused connect fails over to the next best backend") {
     std::uint16_t dead = refused_port();
     // dead is in the POP's region (tier 2), so the score tries it first.
     write_routing_db(dir.file("routing.db"), {{"dead", dead, "eu"}, {"good", good.port(), "us"}});
-    proxy_process proxy(dir, {dir.file("routing.db"), 1, {"--region", "eu"}});
-    for (int i = 0; i < 5; ++i)
-        CHECK(banner_through(proxy.port()) == std::optional<std::string>("good\n"));
-    CHECK(proxy.metric(
-              "edge_backend_connect_failures_total{backend=\"dead\",reason=\"refused\"}") == 5);
-    CHECK(proxy.metric("edge_backend_connections_total{backend=\"good\"}") == 5);
-    CHECK_THAT(proxy.output(), Catch::Contains("backend dead (127.0.0.1:"));
+    SECTION("without affinity every client tries dead first") {
+        proxy_process proxy(dir,
+                            {dir.file("routing.db"), 1, {"--region", "eu", "--binding-ttl", "0"}});
+        for (int i = 0; i < 5; ++i)
+            CHECK(banner_through(proxy.port()) == std::optional<std::string>("good\n"));
+        CHECK(proxy.metric(
+                  "edge_backend_connect_failures_total{backend=\"dead\",reason=\"refused\"}") == 5);
+        CHECK(proxy.metric("edge_backend_connections_total{backend=\"good\"}") == 5);
+        // One line per backend per interval, however many failures.
+        CHECK_THAT(proxy.output(), Catch::Contains("backend dead (127.0.0.1:"));
+        std::string out = proxy.output();
+        std::size_t lines = 0;
+        for (std::size_t p = 0; (p = out.find("backend dead (", p)) != std::string::npos; ++p)
+            ++lines;
+        CHECK(lines == 1);
+    }
+    SECTION("with affinity the client stays on the backend that answered") {
+        proxy_process proxy(dir, {dir.file("routing.db"), 1, {"--region", "eu"}});
+        for (int i = 0; i < 5; ++i)
+            CHECK(banner_through(proxy.port()) == std::optional<std::string>("good\n"));
+        CHECK(proxy.metric(
+                  "edge_backend_connect_failures_total{backend=\"dead\",reason=\"refused\"}") == 1);
+        CHECK(proxy.metric("edge_backend_connections_total{backend=\"good\"}") == 5);
+    }
 }
 
 TEST_CASE("a blackholed backend times out after --connect-timeout and fails over") {

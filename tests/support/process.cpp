@@ -87,7 +87,7 @@ child_process::child_process(const std::vector<std::string>& argv, const spawn_o
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        execve(cargv[0], cargv.data(), cenv.data());
+        execvpe(cargv[0], cargv.data(), cenv.data());  // PATH lookup for tools like sqlite3
         _exit(127);
     }
 }

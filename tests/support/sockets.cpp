@@ -199,7 +199,9 @@ void test_backend::accept_loop() {
         int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) continue;
         ++accepted_;
-        ++open_;
+        std::size_t now = ++open_;
+        for (std::size_t m = max_open_.load();
+             now > m && !max_open_.compare_exchange_weak(m, now);) {}
         std::lock_guard lock(mu_);
         conns_.emplace_back([this, fd] {
             serve(fd);

@@ -59,8 +59,9 @@ class test_backend {
     const std::string& name() const noexcept { return name_; }
     /// Connections accepted so far.
     std::size_t accepted() const noexcept { return accepted_.load(); }
-    /// Connections open right now.
+    /// Connections open right now, and the most ever open at once.
     std::size_t open_now() const noexcept { return open_.load(); }
+    std::size_t max_open() const noexcept { return max_open_.load(); }
     /// fin_first: what each connection received, in completion order.
     std::vector<std::string> received() const;
     /// Stops accepting and closes the listener (later connects are refused).
@@ -77,6 +78,7 @@ class test_backend {
     std::atomic<bool> stop_{false};
     std::atomic<std::size_t> accepted_{0};
     std::atomic<std::size_t> open_{0};
+    std::atomic<std::size_t> max_open_{0};
     std::thread acceptor_;
     mutable std::mutex mu_;
     std::vector<std::thread> conns_;
