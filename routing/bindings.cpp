@@ -84,6 +84,7 @@ struct alignas(64) binding_table::shard {
     std::uint32_t* index = nullptr;  // 0 = empty bucket, else entry index + 1
     std::uint32_t capacity = 0;
     std::uint32_t mask = 0;
+    std::uint32_t max_buckets = 0;
     std::uint32_t used = 0;  // entries ever handed out; those below are live or on the free list
     std::uint32_t free_head = nil;
     std::uint32_t head = nil;
@@ -98,11 +99,36 @@ struct alignas(64) binding_table::shard {
 
     void init(std::uint32_t cap) {
         capacity = cap;
-        // At most half full, so probes stay short and always end at an empty bucket.
-        std::uint32_t buckets = std::bit_ceil(std::max<std::uint32_t>(2, cap * 2));
+        // At most half full, so probes stay short and always end at an empty bucket. The index
+        // starts small and doubles as the shard fills: its buckets are touched at random, so a
+        // full-size index would be resident as soon as a few thousand clients had arrived.
+        max_buckets = std::bit_ceil(std::max<std::uint32_t>(2, cap * 2));
+        std::uint32_t buckets = std::min<std::uint32_t>(max_buckets, 64);
         mask = buckets - 1;
         entries = zeroed_array<entry>(cap);
         index = zeroed_array<std::uint32_t>(buckets);
+    }
+
+    void place(std::uint32_t e, std::uint64_t h) noexcept {
+        std::uint32_t pos = static_cast<std::uint32_t>(h) & mask;
+        while (index[pos] != 0)
+            pos = (pos + 1) & mask;
+        index[pos] = e + 1;
+    }
+
+    // Doubles the index when one more entry would pass half full. Rare (log2 of the capacity
+    // times per shard), and only under this shard's lock. Out of memory here aborts (error
+    // policy tier 3): bind() is noexcept.
+    void grow_if_needed() {
+        std::uint32_t buckets = mask + 1;
+        if ((count.load(std::memory_order_relaxed) + 1) * 2 <= buckets || buckets >= max_buckets)
+            return;
+        std::uint32_t* old = index;
+        index = zeroed_array<std::uint32_t>(std::size_t{buckets} * 2);
+        mask = buckets * 2 - 1;
+        for (std::uint32_t e = head; e != nil; e = entries[e].next)
+            place(e, mix(entries[e].key));
+        std::free(old);
     }
 
     // The bucket holding `k`, or nil.
@@ -164,12 +190,13 @@ struct alignas(64) binding_table::shard {
         }
     }
 
-    void insert(const client_key& k, std::uint64_t h, binding b, std::uint64_t now) noexcept {
+    void insert(const client_key& k, std::uint64_t h, binding b, std::uint64_t now) {
         if (count.load(std::memory_order_relaxed) >= capacity) {
             const entry& oldest = entries[tail];
             erase_bucket(find(oldest.key, mix(oldest.key)));
             evicted.fetch_add(1, std::memory_order_relaxed);
         }
+        grow_if_needed();  // before the new entry joins the list the rehash walks
         std::uint32_t e;
         if (free_head != nil) {
             e = free_head;
@@ -181,10 +208,7 @@ struct alignas(64) binding_table::shard {
         entries[e].b = b;
         entries[e].last_used = now;
         push_front(e);
-        std::uint32_t pos = static_cast<std::uint32_t>(h) & mask;
-        while (index[pos] != 0)
-            pos = (pos + 1) & mask;
-        index[pos] = e + 1;
+        place(e, h);
         count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
 };

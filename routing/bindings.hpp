@@ -5,9 +5,9 @@
 //
 // Sanctioned sharing (design §3, issue 3): one table for all workers, so that affinity holds
 // across cores. It is split into shards, each behind its own short lock, and touched once per
-// new connection (lookup, then bind), never per relayed chunk. Memory is allocated once, at
-// construction, and bounded by max_entries; when a shard is full its least recently used entry
-// is evicted (per-shard LRU approximates "oldest evicted" globally).
+// new connection (lookup, then bind), never per relayed chunk. Memory is bounded by max_entries
+// (about 48 bytes per entry, resident only as entries are used); when a shard is full its least
+// recently used entry is evicted (per-shard LRU approximates "oldest evicted" globally).
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -48,7 +48,8 @@ struct binding_options {
 
 class binding_table {
   public:
-    /// Allocates all memory for `opts.max_entries` entries (pages are touched as entries fill).
+    /// Reserves memory for `opts.max_entries` entries (pages are touched as entries fill; each
+    /// shard's hash index grows by doubling).
     /// Any thread, before sharing.
     explicit binding_table(const binding_options& opts);
     ~binding_table();

@@ -201,3 +201,21 @@ TEST_CASE("concurrent bind, forget and sweep keep the bound", "[bindings][thread
     CHECK(wrong.load() == 0);
     CHECK(t.size() <= 512);
 }
+
+TEST_CASE("the index grows with the table and lookups stay right", "[bindings]") {
+    binding_table t({.max_entries = 100'000, .ttl_ms = 1'000'000, .shards = 4});
+    for (std::uint32_t i = 0; i < 60'000; ++i)
+        t.bind(nth(i), {i, 2}, 1);
+    CHECK(t.size() == 60'000);
+    for (std::uint32_t i = 0; i < 60'000; i += 7) {
+        auto b = t.lookup(nth(i), 2);
+        REQUIRE(b.has_value());
+        CHECK(b->slot == i);
+    }
+    CHECK_FALSE(t.lookup(nth(70'000), 2).has_value());
+    for (std::uint32_t i = 0; i < 60'000; i += 2)
+        CHECK(t.forget(nth(i), {i, 2}));
+    for (std::uint32_t i = 1; i < 60'000; i += 2)
+        CHECK(t.lookup(nth(i), 3).has_value());
+    CHECK(t.size() == 30'000);
+}
