@@ -141,6 +141,27 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     for (std::size_t i = 0; i < ws.size(); ++i)
         fmt::format_to(o, "edge_worker_loop_iterations_total{{worker=\"{}\"}} {}\n", i,
                        ws[i]->loop_iterations.get());
+    header(o, "edge_worker_loop_busy_us", "histogram",
+           "Time a worker's loop iteration spent working (not waiting), microseconds");
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+        std::uint64_t cumulative = 0;
+        for (std::size_t b = 0; b < ws[i]->loop_busy.size(); ++b) {
+            cumulative += ws[i]->loop_busy[b].get();
+            if (b < loop_busy_bounds_us.size())
+                fmt::format_to(o, "edge_worker_loop_busy_us_bucket{{worker=\"{}\",le=\"{}\"}} {}\n",
+                               i, loop_busy_bounds_us[b], cumulative);
+            else
+                fmt::format_to(o,
+                               "edge_worker_loop_busy_us_bucket{{worker=\"{}\",le=\"+Inf\"}} {}\n",
+                               i, cumulative);
+        }
+        fmt::format_to(o, "edge_worker_loop_busy_us_count{{worker=\"{}\"}} {}\n", i, cumulative);
+    }
+    header(o, "edge_worker_loop_busy_max_us", "gauge",
+           "Longest loop iteration of a worker since start, microseconds");
+    for (std::size_t i = 0; i < ws.size(); ++i)
+        fmt::format_to(o, "edge_worker_loop_busy_max_us{{worker=\"{}\"}} {}\n", i,
+                       ws[i]->loop_busy_max_us.get());
     header(o, "edge_worker_completions_total", "counter", "io_uring completions, per worker");
     for (std::size_t i = 0; i < ws.size(); ++i)
         fmt::format_to(o, "edge_worker_completions_total{{worker=\"{}\"}} {}\n", i,

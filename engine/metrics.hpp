@@ -71,6 +71,8 @@ enum class accept_error : std::uint8_t { fd_limit, memory, other, count_ };
 inline constexpr std::array<const char*, std::size_t(accept_error::count_)> accept_error_names = {
     "fd_limit", "memory", "other"};
 
+inline constexpr std::array<std::uint64_t, 5> loop_busy_bounds_us = {10, 100, 1000, 10000, 100000};
+
 /// Upper bounds (ms) of the edge_backend_latency_ms histogram: time to connect to a backend.
 inline constexpr std::array<double, 14> latency_bounds_ms = {0.25, 0.5, 1,   2,   5,    10,   25,
                                                              50,   100, 250, 500, 1000, 2500, 5000};
@@ -99,6 +101,10 @@ struct worker_metrics {
     counter backpressure;    // receives paused because the other side was not draining
     counter stale_cqes;      // completions for a slot's previous occupant (dropped)
     counter loop_iterations;
+    /// Time one loop iteration spent working (completions, timers, messages; not the wait), by
+    /// upper bound in µs; and the longest seen.
+    std::array<counter, 6> loop_busy;  // ≤10, ≤100, ≤1000, ≤10000, ≤100000 µs, more
+    gauge loop_busy_max_us;
     counter completions;
     counter ring_enters;
     gauge buffers_held;

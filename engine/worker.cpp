@@ -27,6 +27,13 @@ std::uint64_t monotonic_coarse_ms() noexcept {
            static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
 }
 
+std::uint64_t monotonic_ns() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 __kernel_timespec to_kernel_timespec(milliseconds d) noexcept {
     __kernel_timespec ts{};
     ts.tv_sec = d.count() / 1000;
@@ -184,6 +191,7 @@ void worker::loop() noexcept {
         if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
             log::warn("io_uring_enter: {}", std::strerror(-rc));
         update_clock();
+        std::uint64_t busy_start = monotonic_ns();
         for (;;) {
             unsigned n = ring_->reap(batch);
             metrics_.completions.add(n);
@@ -200,6 +208,13 @@ void worker::loop() noexcept {
         timers_->advance(now_tick_, [this](std::uint32_t slot) { on_timer(slot); });
         if (draining_) check_drain();
         metrics_.loop_iterations.add();
+        std::uint64_t busy_us = (monotonic_ns() - busy_start) / 1000;
+        std::size_t bucket = 0;
+        while (bucket < loop_busy_bounds_us.size() && busy_us > loop_busy_bounds_us[bucket])
+            ++bucket;
+        metrics_.loop_busy[bucket].add();
+        if (static_cast<std::int64_t>(busy_us) > metrics_.loop_busy_max_us.get())
+            metrics_.loop_busy_max_us.set(static_cast<std::int64_t>(busy_us));
         metrics_.ring_enters.set(ring_->enter_calls());
         metrics_.buffers_held.set(bufs_->held());
     }
