@@ -38,10 +38,11 @@ def spawn_pinned(argv, cpu, log_path):
         log.close()
 
 
-def probe(port, deadline):
+def probe(port, deadline, proc=None):
     """Connects to port until one connection echoes a byte back through to a backend; returns the
-    monotonic time of that echo, or None at deadline. Refused connections retry after 0.2 ms."""
-    while time.monotonic() < deadline:
+    monotonic time of that echo, or None at deadline or once proc has exited. Refused
+    connections retry after 0.2 ms."""
+    while time.monotonic() < deadline and (proc is None or proc.poll() is None):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
                 s.settimeout(max(0.05, deadline - time.monotonic()))
@@ -162,11 +163,14 @@ class instance:
         argv = self.kind.argv(self.cpu, self.port, self.tag)
         t0 = time.monotonic()
         self.proc = spawn_pinned(argv, self.cpu, self.log)
-        t1 = probe(self.port, t0 + timeout)
+        t1 = probe(self.port, t0 + timeout, self.proc)
         if t1 is None or self.proc.poll() is not None:
+            code = self.proc.poll()
             self.stop()
-            tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
-            raise RuntimeError(f"{self.kind.name} did not start in {timeout} s:\n{tail}")
+            tail = self.log.read_text(errors="replace").strip()[-2000:] if self.log.exists() else ""
+            why = f"exited with status {code}" if code is not None else f"did not answer in {timeout} s"
+            last = tail.splitlines()[-1] if tail else ""
+            raise RuntimeError(f"{self.kind.name} {why}: {last}\n{tail}")
         self.start_s = t1 - t0
         return self.start_s
 

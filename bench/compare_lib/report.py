@@ -101,7 +101,7 @@ def _cell(fig, proxy, test, key, unit, derived):
     out = {"stats": st, "failed": len(fails), "reasons": sorted(set(fails))}
     if fails:
         n = len(fails) + len(vals)
-        out["text"] = f"**FAILED {len(fails)}/{n}**: {out['reasons'][0][:80]}"
+        out["text"] = f"**FAILED {len(fails)}/{n}**: {out['reasons'][0].split(';')[0][:70]}"
     elif st is None:
         out["text"] = "—"
     elif st["n"] == 1:
@@ -112,6 +112,9 @@ def _cell(fig, proxy, test, key, unit, derived):
 
 
 def _saturation(fig, proxy, test):
+    failed = [s for s in fig.samples(proxy, test) if not s.get("ok")]
+    if failed:
+        return {"text": f"**FAILED {len(failed)}/{len(fig.samples(proxy, test))}**"}
     samples = [s for s in fig.samples(proxy, test) if s.get("load_share") is not None]
     if not samples:
         return {"text": "—"}
@@ -150,7 +153,11 @@ def _ratio(fig, proxy, test, key, derived, base="haproxy"):
         return {"text": "n/a (failed runs)", "stats": None}
     rs = [x / y for x, y in zip(va, vb) if y > 0]
     if len(rs) != len(va):
-        return {"text": "n/a (base ≤ 0)", "stats": None}
+        # Noise made some round's base ≤ 0 (an added latency below direct's): ratio of medians.
+        ma, mb = statistics.median(va), statistics.median(vb)
+        if mb <= 0:
+            return {"text": "n/a (HAProxy's ≤ 0)", "stats": None}
+        return {"text": f"{ma / mb:.2f}× (of medians)", "stats": {"median": ma / mb, "n": 1}}
     st = _stats(rs)
     text = f"{st['median']:.2f}×" + (f" ({st['min']:.2f}–{st['max']:.2f})" if st["n"] > 1 else "")
     return {"text": text, "stats": st}
