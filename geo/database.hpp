@@ -96,15 +96,19 @@ class database {
     /// record; so does an IPv6 address in an IPv4-only database. Any thread; no allocation.
     result<record, lookup_error> lookup(const ip_address& a) const noexcept;
 
+    // Accessors below: any thread (the database is immutable).
+
     /// Unique per opened database in this process (never reused): lookup caches key on it.
     std::uint64_t generation() const noexcept { return generation_; }
-    /// The file this database came from, as it was when opened.
+    /// The path this database was opened from.
     const std::string& path() const noexcept { return path_; }
+    /// The file's identity as it was read (the watcher compares it with the path's).
     const file_identity& identity() const noexcept { return identity_; }
     /// From the metadata: "GeoIP2-City", "GeoLite2-Country", "edgeproxy-geo"...
     std::string database_type() const;
     /// From the metadata: 4 or 6.
     unsigned ip_version() const noexcept;
+    /// From the metadata: the number of search-tree nodes.
     std::uint32_t node_count() const noexcept;
     /// From the metadata: seconds since the epoch.
     std::uint64_t build_epoch() const noexcept;

@@ -47,9 +47,11 @@ class database_watcher {
     /// The database in force, or nullptr when none has ever loaded. Control thread (workers get
     /// it from the caller's publication, not from here).
     std::shared_ptr<const database> current() const noexcept { return current_; }
+    /// The watched path. Control thread.
     const std::string& path() const noexcept { return path_; }
-
+    /// Successful reloads since construction (not counting load()). Control thread.
     std::uint64_t reloads() const noexcept { return reloads_; }
+    /// Failed loads and reloads, each distinct broken file counted once. Control thread.
     std::uint64_t failures() const noexcept { return failures_; }
 
   private:

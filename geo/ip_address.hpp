@@ -41,11 +41,11 @@ struct ip_address {
     /// Parses dotted IPv4 or textual IPv6 (inet_pton rules); nullopt when invalid. Any thread.
     static std::optional<ip_address> parse(std::string_view text) noexcept;
 
-    /// True for IPv4 (held as ::ffff:a.b.c.d).
+    /// True for IPv4 (held as ::ffff:a.b.c.d). Any thread.
     bool is_v4() const noexcept;
-    /// The IPv4 address in host order; meaningful only when is_v4().
+    /// The IPv4 address in host order; meaningful only when is_v4(). Any thread.
     std::uint32_t v4_host_order() const noexcept;
-    /// Dotted quad for IPv4, RFC 5952 text for IPv6.
+    /// Dotted quad for IPv4, RFC 5952 text for IPv6. Any thread (allocates: not per connection).
     std::string str() const;
 
     friend bool operator==(const ip_address&, const ip_address&) = default;
@@ -61,15 +61,15 @@ struct ip_network {
     /// prefix are an error, as a typo there usually means a wrong network. Any thread.
     static result<ip_network, network_error> parse(std::string_view text) noexcept;
 
-    /// True when the network lies in IPv4 space (::ffff:0:0/96).
+    /// True when the network lies in IPv4 space (::ffff:0:0/96). Any thread.
     bool is_v4() const noexcept { return prefix >= 96 && base.is_v4(); }
-    /// The prefix length as written for IPv4; meaningful only when is_v4().
+    /// The prefix length as written for IPv4; meaningful only when is_v4(). Any thread.
     unsigned v4_prefix() const noexcept { return prefix - 96u; }
-    /// True when `a` lies inside this network.
+    /// True when `a` lies inside this network. Any thread.
     bool contains(const ip_address& a) const noexcept;
-    /// The last address of the network.
+    /// The last address of the network. Any thread.
     ip_address last() const noexcept;
-    /// "a.b.c.d/n" or "x::y/n".
+    /// "a.b.c.d/n" or "x::y/n". Any thread.
     std::string str() const;
 
     friend bool operator==(const ip_network&, const ip_network&) = default;

@@ -40,14 +40,17 @@ class lookup_cache {
     lookup_cache& operator=(lookup_cache&&) noexcept = default;
 
     /// The location of `a` under database `db` (nullptr: no geo, always unknown) and region
-    /// map `map`: from the cache, or by looking it up and remembering the answer. The owning
-    /// worker thread only; no allocation.
+    /// map `map`: from the cache, or by looking it up and remembering the answer. The caller
+    /// keeps `db` alive (its shared_ptr) for the call. The owning worker thread only; no
+    /// allocation.
     location locate(const ip_address& a, const database* db, const region_map& map) noexcept;
 
     /// Forgets every entry. The owning worker thread only.
     void clear() noexcept;
 
+    /// Number of entries. The owning worker thread.
     std::size_t capacity() const noexcept { return mask_ + 1; }
+    /// Hit, miss and error counts so far. The owning worker thread.
     const lookup_cache_stats& stats() const noexcept { return stats_; }
 
   private:

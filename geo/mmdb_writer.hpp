@@ -46,6 +46,7 @@ class mmdb_writer {
     /// The finished file's bytes. Any thread.
     result<std::vector<std::uint8_t>, write_error> serialize(const writer_options& opts = {}) const;
 
+    /// Number of networks inserted. Any thread.
     std::size_t size() const noexcept { return entries_.size(); }
 
   private:

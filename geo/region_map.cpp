@@ -144,7 +144,8 @@ region_map region_map_builder::build() const noexcept {
     std::uint64_t h = 0xcbf29ce484222325ull;
     h = fnv1a(m.by_country_.data(), sizeof m.by_country_, h);
     h = fnv1a(m.by_continent_.data(), sizeof m.by_continent_, h);
-    m.fingerprint_ = h;
+    // An empty map keeps fingerprint 0, like a default-constructed one.
+    m.fingerprint_ = m == region_map{} ? 0 : h;
     return m;
 }
 

@@ -75,7 +75,9 @@ struct continent_code {
         if (!c) return std::nullopt;
         return continent_code{c->value};
     }
+    /// True unless unknown (0). Any thread.
     constexpr bool known() const noexcept { return value != 0; }
+    /// The two letters, or "" when unknown. Any thread.
     std::string str() const { return country_code{value}.str(); }
     friend constexpr bool operator==(continent_code, continent_code) = default;
 };

@@ -112,6 +112,8 @@ TEST_CASE("fingerprint follows content") {
     REQUIRE(b.set_country("ZA", "af"));
     CHECK(b.build().fingerprint() != default_region_map().fingerprint());
     CHECK_FALSE(b.build() == default_region_map());
+    CHECK(region_map_builder(false).build().fingerprint() == region_map{}.fingerprint());
+    CHECK(region_map_builder(false).build() == region_map{});
     region_map_builder c;
     REQUIRE(c.set_continents("AF=eu"));
     CHECK(c.build().fingerprint() != default_region_map().fingerprint());
