@@ -87,7 +87,7 @@ void worker::on_accept(std::uint32_t i, const completion& c, std::uint32_t kind)
             accept_error_logged_ = false;
         }
         // Also while draining: the client completed its handshake before the listener closed.
-        start_conn(c.res);
+        start_conn(c.res, l.proxy_protocol);
     } else if (c.res == -ECANCELED) {
         // Ours: the limit, the switch to single-shot accepts, or a drain.
     } else if (c.res == -EMFILE || c.res == -ENFILE || c.res == -ENOBUFS || c.res == -ENOMEM) {
@@ -192,7 +192,7 @@ void worker::close_listener(std::uint32_t i) noexcept {
     while (accept_headroom() > 0) {
         int fd = ::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) break;
-        start_conn(fd);
+        start_conn(fd, l.proxy_protocol);
     }
     l.fd.reset();
 }

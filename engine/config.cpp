@@ -73,6 +73,26 @@ const option_spec options[] = {
          for (const std::string& part : split(v, ','))
              c.listen.push_back(need_address("--listen", part));
      }},
+    {"--listen-proxy", nullptr, "ADDR:PORT",
+     "like --listen, for a front load balancer: each client starts with a PROXY v1/v2 header",
+     [](config& c, std::string_view v, bool) {
+         for (const std::string& part : split(v, ','))
+             c.listen_proxy.push_back(need_address("--listen-proxy", part));
+     }},
+    {"--proxy-protocol", nullptr, nullptr,
+     "every --listen address expects a PROXY v1/v2 header (from a trusted load balancer)",
+     [](config& c, std::string_view, bool) { c.proxy_protocol = true; }},
+    {"--proxy-header-timeout", nullptr, "DURATION",
+     "time a client gets to send its whole PROXY header. Default 3s",
+     [](config& c, std::string_view v, bool) {
+         c.proxy_header_timeout = need_duration("--proxy-header-timeout", v);
+     }},
+    {"--geoip", "EDGEPROXY_GEOIP_PATH", "PATH",
+     "MaxMind DB (GeoLite2/GeoIP2 Country or City, DB-IP, edgectl geo build) for client locations",
+     [](config& c, std::string_view v, bool) { c.geoip_path = std::string(v); }},
+    {"--region-by-continent", nullptr, "LIST",
+     "regions for countries outside the country map, by continent, e.g. AF=eu,AS=ap,OC=ap",
+     [](config& c, std::string_view v, bool) { c.region_by_continent = std::string(v); }},
     {"--db", "EDGEPROXY_DB_PATH", "PATH", "routing database (SQLite). Default routing.db",
      [](config& c, std::string_view v, bool) { c.db_path = std::string(v); }},
     {"--region", "EDGEPROXY_REGION", "NAME", "this POP's region (tier 2 of the score)",
@@ -290,7 +310,8 @@ parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& 
         }
         spec->apply(out, value, true);
     }
-    if (out.listen.empty()) out.listen.push_back(*parse_address("0.0.0.0:8080"));
+    if (out.listen.empty() && out.listen_proxy.empty())
+        out.listen.push_back(*parse_address("0.0.0.0:8080"));
     if (out.cpus.empty()) out.cpus = allowed_cpus();
     if (!out.region.empty() && !geo::region_code::parse(out.region))
         throw config_error(

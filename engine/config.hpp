@@ -19,6 +19,11 @@ using std::chrono::milliseconds;
 
 struct config {
     std::vector<socket_address> listen;         // --listen (repeatable)
+    std::vector<socket_address> listen_proxy;   // --listen-proxy: these expect a PROXY header
+    bool proxy_protocol = false;                // --proxy-protocol: every --listen expects one
+    milliseconds proxy_header_timeout{3000};    // --proxy-header-timeout
+    std::string geoip_path;                     // --geoip: a MaxMind DB file
+    std::string region_by_continent;            // --region-by-continent AF=eu,AS=ap,...
     std::string db_path = "routing.db";         // --db
     std::string region;                         // --region: this POP's region
     std::vector<int> cpus;                      // --cpus / --cores: one worker each

@@ -20,7 +20,9 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "engine/proxy_protocol.hpp"
 #include "engine/worker.hpp"
+#include "geo/ip_address.hpp"
 #include "routing/select.hpp"
 
 namespace edge::engine {
@@ -46,7 +48,7 @@ const routing::backend* find_slot(const routing::snapshot* s, std::uint32_t slot
 // ---------------------------------------------------------------------------------------------
 // a new client (accepts themselves: accept.cpp)
 
-void worker::start_conn(int fd) noexcept {
+void worker::start_conn(int fd, bool expect_header) noexcept {
     std::uint32_t slot = conns_->alloc();
     if (slot == slab<conn>::npos) {
         ::close(fd);
@@ -71,7 +73,78 @@ void worker::start_conn(int fd) noexcept {
     // Receive from the client at once: bytes it sends while the backend connects wait in the
     // queue, and an early reset or FIN is noticed.
     arm_recv(slot, cn, 0);
+    if (expect_header) {
+        cn.state = conn_state::awaiting_header;
+        std::uint64_t ticks =
+            static_cast<std::uint64_t>(cfg_.proxy_header_timeout.count()) / tick_ms;
+        timers_->schedule(slot, now_tick_ + (ticks ? ticks : 1));
+        return;
+    }
     route_and_connect(slot, cn);
+}
+
+void worker::on_header_data(std::uint32_t slot, conn& cn) noexcept {
+    relay_half& h = cn.half[0];
+    // The parser wants the header contiguous. It is at most proxy_v2_default_max_length bytes,
+    // less than one buffer, so if it arrived split over buffers, move the following buffers'
+    // bytes into the first: the queue stays the only place client bytes live.
+    std::uint16_t head = h.head;
+    while (next_buffer_[head] != relay_half::no_buffer &&
+           buffer_len_[head] < proxy_v2_default_max_length) {
+        std::uint16_t next = next_buffer_[head];
+        std::uint32_t room = bufs_->size() - buffer_len_[head];
+        std::uint32_t move = std::min(room, buffer_len_[next]);
+        std::memcpy(bufs_->data(head) + buffer_len_[head], bufs_->data(next), move);
+        std::memmove(bufs_->data(next), bufs_->data(next) + move, buffer_len_[next] - move);
+        buffer_len_[head] += move;
+        buffer_len_[next] -= move;
+        if (buffer_len_[next] == 0) {
+            next_buffer_[head] = next_buffer_[next];
+            if (h.tail == next) h.tail = head;
+            --h.queued;
+            bufs_->give_back(next);
+        }
+    }
+    auto r = parse_proxy_header(std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(bufs_->data(head)), buffer_len_[head]));
+    if (r.status == proxy_parse_status::need_more) return;  // more bytes will come, or the deadline
+    if (r.status == proxy_parse_status::malformed) {
+        metrics_
+            .proxy_header_errors[std::min<std::size_t>(std::size_t(r.error), proxy_error_slots - 1)]
+            .add();
+        log::debug("PROXY header from {}: {}", to_string(cn.client), describe(r.error));
+        reject_conn(slot, cn, reject_reason::bad_header);
+        return;
+    }
+    metrics_.proxy_headers.add();
+    // LOCAL (a health check) and UNKNOWN keep the socket's own address.
+    if (r.header.kind == proxy_kind::proxy) cn.client = r.header.source;
+    // The client's payload starts after the header.
+    h.head_offset = static_cast<std::uint32_t>(r.header.length);
+    h.queued_bytes -= static_cast<std::uint32_t>(r.header.length);
+    if (h.head_offset == buffer_len_[head]) {
+        h.head = next_buffer_[head];
+        if (h.head == relay_half::no_buffer) h.tail = relay_half::no_buffer;
+        h.head_offset = 0;
+        --h.queued;
+        bufs_->give_back(head);
+    }
+    timers_->cancel(slot);
+    cn.state = conn_state::accepted;
+    route_and_connect(slot, cn);
+}
+
+geo::location worker::locate(const conn& cn) noexcept {
+    if (!geo_db_) return {};
+    auto ip = geo::ip_address::from_sockaddr(&cn.client.addr.sa);
+    if (!ip) return {};
+    const geo::lookup_cache_stats before = geo_cache_.stats();
+    geo::location where = geo_cache_.locate(*ip, geo_db_.get(), *region_map_);
+    const geo::lookup_cache_stats& after = geo_cache_.stats();
+    metrics_.geo_hits.add(after.hits - before.hits);
+    metrics_.geo_misses.add(after.misses - before.misses);
+    metrics_.geo_errors.add(after.errors - before.errors);
+    return where;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -82,7 +155,7 @@ void worker::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         reject_conn(slot, cn, reject_reason::no_backend);
         return;
     }
-    const geo::location client_location{};  // GeoIP arrives with its own issue
+    const geo::location client_location = locate(cn);
     const routing::client_key client = routing::client_key::from_sockaddr(&cn.client.addr.sa);
     std::uint32_t skip[max_connect_attempts + 8];
     std::uint32_t nskip = cn.attempts;
@@ -290,6 +363,10 @@ void worker::on_recv(std::uint32_t slot, conn& cn, unsigned side, const completi
             return;
         }
         cn.last_active = static_cast<std::uint32_t>(now_tick_);
+        if (cn.state == conn_state::awaiting_header) {
+            on_header_data(slot, cn);
+            if (cn.state == conn_state::closing) return;
+        }
         if (cn.state == conn_state::relaying && !h.send_busy) start_send(slot, cn, side);
         if (h.queued_bytes >= cfg_.max_inflight) {
             // The destination is not draining: stop reading this side instead of growing memory.
@@ -304,6 +381,11 @@ void worker::on_recv(std::uint32_t slot, conn& cn, unsigned side, const completi
     }
     if (cn.state == conn_state::closing) {
         op_done(slot, cn);
+        return;
+    }
+    if (cn.state == conn_state::awaiting_header && c.res != -ENOBUFS) {
+        // EOF, reset or error before the header was whole.
+        reject_conn(slot, cn, reject_reason::client_gone);
         return;
     }
     if (c.res == 0) {
@@ -510,6 +592,10 @@ void worker::op_done(std::uint32_t slot, conn& cn) noexcept {
 void worker::on_timer(std::uint32_t slot) noexcept {
     if (!conns_->in_use(slot)) return;
     conn& cn = (*conns_)[slot];
+    if (cn.state == conn_state::awaiting_header) {
+        reject_conn(slot, cn, reject_reason::header_timeout);
+        return;
+    }
     if (cn.state != conn_state::relaying) return;
     std::uint64_t idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout.count()) / tick_ms;
     if (idle_ticks == 0) idle_ticks = 1;

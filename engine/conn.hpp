@@ -1,9 +1,14 @@
 #pragma once
 // A proxied connection as a worker holds it: two sockets and two relay halves.
 //
-//   accepted ──▶ connecting ──▶ relaying ──▶ closing ──▶ (slot freed)
-//      │             │  ▲ refused / timed out: next backend, up to --connect-attempts
-//      └─────────────┴──┴──▶ closing (no backend, client gone, error, idle, drain)
+//   [awaiting_header] ──▶ accepted ──▶ connecting ──▶ relaying ──▶ closing ──▶ (slot freed)
+//          │                 │             │  ▲ refused / timed out: next backend, up to
+//          │                 │             │  │ --connect-attempts
+//          └─────────────────┴─────────────┴──┴──▶ closing (bad or late PROXY header, no
+//                                                   backend, client gone, error, idle, drain)
+//
+// awaiting_header: on a --proxy-protocol listener, until the client's PROXY header has arrived
+// whole (it sits at the front of half[0]'s queue; what follows it is the client's payload).
 //
 // half[0] carries client → backend bytes, half[1] backend → client. A half's bytes arrive by
 // multishot receive on socket `side` into provided buffers, queue in arrival order, and leave by
@@ -22,7 +27,7 @@
 
 namespace edge::engine {
 
-enum class conn_state : std::uint8_t { accepted, connecting, relaying, closing };
+enum class conn_state : std::uint8_t { awaiting_header, accepted, connecting, relaying, closing };
 
 /// Buffers one sendmsg may gather; a bundle receive is capped to fill at most this many.
 inline constexpr unsigned max_send_iov = 8;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "geo/database.hpp"
 
 namespace edge::engine {
 
@@ -49,7 +50,10 @@ control::control(setup s)
       registry_(s.registry),
       load_(std::move(s.load)),
       watcher_(std::move(s.watcher)),
-      bindings_(s.bindings) {
+      bindings_(s.bindings),
+      geo_(std::move(s.geo)),
+      region_map_(std::move(s.region_map)) {
+    if (geo_) geo_db_ = geo_->current();
     sigset_t set = handled_signals();
     signal_fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     stop_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -131,16 +135,75 @@ void control::reload() noexcept {
         log::warn("routing.db: {}", w);
     log::info("routing.db reloaded: v{}, {} backends, {} rows rejected", r->snap->version,
               r->snap->backends.size(), r->rejected.size());
-    publish(std::move(r->snap));
+    // The country -> region overrides live in routing.db: rebuild the map, and send it along
+    // only if its content changed (workers' lookup caches key on it).
+    std::vector<std::string> warnings;
+    auto map = build_region_map(*r->snap, cfg_.region_by_continent, warnings);
+    for (const std::string& w : warnings)
+        log::warn("routing.db: country_regions: {}", w);
+    if (region_map_ && map->fingerprint() == region_map_->fingerprint()) map.reset();
+    publish(std::move(r->snap), nullptr, std::move(map));
 }
 
-void control::publish(routing::snapshot_ptr snap) noexcept {
-    if (snap_) retired_.push_back(snap_);
-    snap_ = snap;
+void control::reload_geo() noexcept {
+    if (!geo_) return;
+    geo::reload_status st = geo_->poll();
+    switch (st.outcome) {
+        case geo::reload_outcome::unchanged:
+            return;
+        case geo::reload_outcome::reloaded:
+            ++stats_.geo_reloads;
+            log::info("GeoIP database {} reloaded ({})", geo_->path(),
+                      geo_->current()->database_type());
+            publish(nullptr, geo_->current(), nullptr);
+            return;
+        case geo::reload_outcome::failed:
+        case geo::reload_outcome::vanished:
+            ++stats_.geo_reload_failures;
+            log::error(
+                "GeoIP database {}: {}; {}", geo_->path(),
+                st.error ? geo::describe(*st.error) : std::string(geo::describe(st.outcome)),
+                geo_db_ ? "keeping the database in force" : "routing without client locations");
+            return;
+    }
+}
+
+std::shared_ptr<const geo::region_map> control::build_region_map(
+    const routing::snapshot& snap, const std::string& by_continent,
+    std::vector<std::string>& warnings) {
+    geo::region_map_builder b(true);
+    for (const routing::country_region& cr : snap.country_regions)
+        if (auto ok = b.set_country(cr.first.str(), cr.second.str()); !ok)
+            warnings.push_back(fmt::format("{} -> {}: {}", cr.first.str(), cr.second.str(),
+                                           geo::describe(ok.error())));
+    if (!by_continent.empty())
+        if (auto ok = b.set_continents(by_continent); !ok)
+            warnings.push_back(fmt::format("--region-by-continent: {}", geo::describe(ok.error())));
+    return std::make_shared<const geo::region_map>(b.build());
+}
+
+void control::publish(routing::snapshot_ptr snap, std::shared_ptr<const geo::database> db,
+                      std::shared_ptr<const geo::region_map> map) noexcept {
+    std::uint64_t pub = ++publication_;
+    if (snap) {
+        if (snap_) retired_.push_back({pub, snap_});
+        snap_ = snap;
+    }
+    if (db) {
+        if (geo_db_) retired_.push_back({pub, geo_db_});
+        geo_db_ = db;
+    }
+    if (map) {
+        if (region_map_) retired_.push_back({pub, region_map_});
+        region_map_ = map;
+    }
     for (worker* w : workers_) {
         worker_message m;
-        m.what = worker_message::kind::snapshot;
+        m.what = worker_message::kind::tables;
+        m.publication = pub;
         m.snap = snap;
+        m.geo_db = db;
+        m.region_map = map;
         for (int i = 0; i < 1000 && !w->post(m); ++i)
             usleep(1000);
     }
@@ -148,17 +211,22 @@ void control::publish(routing::snapshot_ptr snap) noexcept {
 
 void control::retire() noexcept {
     if (retired_.empty()) return;
-    std::uint64_t acked = snap_ ? snap_->version : 0;
+    std::uint64_t acked = publication_;
     for (const worker* w : workers_)
-        acked = std::min(acked, w->snapshot_version());
-    // Every worker has swapped to `acked` or later: older tables are ours alone to free here,
-    // off the workers' loops, and ids absent since then may give their slots back.
+        acked = std::min(acked, w->publication());
+    // Every worker has taken in publication `acked`: what it replaced is ours alone to free,
+    // here, off the workers' loops; and backend ids absent since may give their slots back.
     bool freed = false;
-    while (!retired_.empty() && retired_.front()->version < acked) {
+    while (!retired_.empty() && retired_.front().replaced_by <= acked) {
         retired_.pop_front();
         freed = true;
     }
-    if (freed && registry_) registry_->collect(acked);
+    if (freed && registry_) {
+        std::uint64_t version = snap_ ? snap_->version : 0;
+        for (const worker* w : workers_)
+            version = std::min(version, w->snapshot_version());
+        registry_->collect(version);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,6 +238,7 @@ void control::render_metrics(std::string& out) const {
         ws.push_back(&w->metrics());
     routing_stats rs = stats_;
     rs.retired_snapshots = retired_.size();
+    rs.geo_loaded = geo_db_ != nullptr;
     if (bindings_) {
         rs.bindings = bindings_->size();
         rs.binding_evictions = bindings_->evictions();
@@ -206,7 +275,10 @@ void control::run() noexcept {
         now = monotonic_coarse_ms();
         if (now >= next_reload) {
             next_reload = now + interval;
-            if (!draining()) reload();
+            if (!draining()) {
+                reload();
+                reload_geo();
+            }
             if (bindings_) bindings_->sweep(now, 4096);
         }
         retire();

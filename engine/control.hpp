@@ -17,6 +17,8 @@
 #include "engine/config.hpp"
 #include "engine/metrics.hpp"
 #include "engine/worker.hpp"
+#include "geo/database_watcher.hpp"
+#include "geo/region_map.hpp"
 #include "routing/bindings.hpp"
 #include "routing/loader.hpp"
 #include "routing/registry.hpp"
@@ -37,7 +39,16 @@ class control {
         std::unique_ptr<routing::db_watcher> watcher;  // sampled before the start-up load
         routing::binding_table* bindings = nullptr;    // nullptr: affinity off
         std::vector<routing::rejected_row> rejected;   // rows the start-up load left out
+        std::unique_ptr<geo::database_watcher> geo;    // nullptr: no --geoip
+        std::shared_ptr<const geo::region_map> region_map;
     };
+
+    /// The country → region map for a routing table: edgeProxy's defaults, then the table's
+    /// country_regions rows, then --region-by-continent for countries still unmapped. Rows that
+    /// do not parse are left out and listed in `warnings`. Control thread (and main at start).
+    static std::shared_ptr<const geo::region_map> build_region_map(
+        const routing::snapshot& snap, const std::string& by_continent,
+        std::vector<std::string>& warnings);
 
     /// SIGTERM/SIGINT/SIGHUP must already be blocked in every thread (block_signals(), called
     /// by main before it starts any); the control thread reads them from a signalfd.
@@ -59,7 +70,11 @@ class control {
     void broadcast(worker_message::kind what) noexcept;
     void render_metrics(std::string& out) const;
     void reload() noexcept;
-    void publish(routing::snapshot_ptr snap) noexcept;
+    /// Sends whatever is non-null to every worker, and keeps what it replaces until every worker
+    /// has taken the new one in.
+    void publish(routing::snapshot_ptr snap, std::shared_ptr<const geo::database> db,
+                 std::shared_ptr<const geo::region_map> map) noexcept;
+    void reload_geo() noexcept;
     void retire() noexcept;
     void log_rejected(const std::vector<routing::rejected_row>& rows);
 
@@ -71,9 +86,17 @@ class control {
     routing::load_options load_;
     std::unique_ptr<routing::db_watcher> watcher_;
     routing::binding_table* bindings_;
-    // Snapshots published before snap_, kept until every worker has acknowledged a newer one,
+    std::unique_ptr<geo::database_watcher> geo_;
+    std::shared_ptr<const geo::database> geo_db_;
+    std::shared_ptr<const geo::region_map> region_map_;
+    // Tables replaced by publication `replaced_by`, kept until every worker has acknowledged it,
     // so that the last reference never drops on a worker's loop.
-    std::deque<routing::snapshot_ptr> retired_;
+    struct retired_table {
+        std::uint64_t replaced_by;
+        std::shared_ptr<const void> table;
+    };
+    std::deque<retired_table> retired_;
+    std::uint64_t publication_ = 0;
     std::vector<std::string> last_rejected_;  // "id: reason", to log a changed set once
     routing_stats stats_;                     // control-thread-only; rendered on scrape
     unique_fd signal_fd_;

@@ -21,6 +21,8 @@
 #include "engine/listener.hpp"
 #include "engine/ring.hpp"
 #include "engine/worker.hpp"
+#include "geo/database.hpp"
+#include "geo/database_watcher.hpp"
 #include "routing/bindings.hpp"
 #include "routing/loader.hpp"
 #include "routing/registry.hpp"
@@ -102,8 +104,18 @@ int main(int argc, char** argv) {
 
     // Every worker has its own SO_REUSEPORT socket per address. The first bind of an address
     // with port 0 picks the port; the other workers bind that same port.
-    std::vector<std::vector<unique_fd>> listeners(cfg.cpus.size());
-    for (socket_address& addr : cfg.listen) {
+    std::vector<std::vector<std::pair<unique_fd, bool>>> listeners(cfg.cpus.size());
+    struct listen_spec {
+        socket_address* addr;
+        bool proxy_protocol;
+    };
+    std::vector<listen_spec> specs;
+    for (socket_address& a : cfg.listen)
+        specs.push_back({&a, cfg.proxy_protocol});
+    for (socket_address& a : cfg.listen_proxy)
+        specs.push_back({&a, true});
+    for (const listen_spec& spec : specs) {
+        socket_address& addr = *spec.addr;
         for (std::size_t w = 0; w < cfg.cpus.size(); ++w) {
             auto fd = open_listener(addr, cfg.backlog);
             if (!fd)
@@ -113,9 +125,32 @@ int main(int argc, char** argv) {
                 auto bound = bound_address(fd->get());
                 if (bound) set_port(addr, port_of(*bound));
             }
-            listeners[w].push_back(std::move(*fd));
+            listeners[w].emplace_back(std::move(*fd), spec.proxy_protocol);
         }
     }
+
+    // GeoIP: the client's country and region for tiers 0 and 1. Without a database (or with a
+    // broken one at start) routing still works, on the POP's region only.
+    std::unique_ptr<geo::database_watcher> geo_watcher;
+    if (!cfg.geoip_path.empty()) {
+        geo_watcher = std::make_unique<geo::database_watcher>(cfg.geoip_path);
+        if (auto ok = geo_watcher->load(); !ok) {
+            std::string what =
+                fmt::format("GeoIP database {}: {}", cfg.geoip_path, geo::describe(ok.error()));
+            if (cfg.check) return fail(what);
+            log::warn("{}; routing without client locations until it loads", what);
+        } else {
+            log::info("GeoIP database {} ({})", cfg.geoip_path,
+                      geo_watcher->current()->database_type());
+        }
+    }
+    std::vector<std::string> map_warnings;
+    auto region_map = control::build_region_map(*snap, cfg.region_by_continent, map_warnings);
+    for (const std::string& w : map_warnings) {
+        if (cfg.check || w.starts_with("--region-by-continent")) return fail(w);
+        log::warn("routing.db: country_regions: {}", w);
+    }
+
     std::optional<admin_server> admin;
     if (cfg.metrics) {
         auto a = admin_server::open(*cfg.metrics);
@@ -192,6 +227,8 @@ int main(int argc, char** argv) {
         s.listeners = std::move(listeners[w]);
         s.snapshot = snap;
         s.bindings = bindings.get();
+        s.geo_db = geo_watcher ? geo_watcher->current() : nullptr;
+        s.region_map = region_map;
         workers.push_back(std::make_unique<worker>(std::move(s)));
     }
     std::vector<std::thread> threads;
@@ -213,6 +250,8 @@ int main(int argc, char** argv) {
     cs.watcher = std::move(watcher);
     cs.bindings = bindings.get();
     cs.rejected = std::move(rejected);
+    cs.geo = std::move(geo_watcher);
+    cs.region_map = region_map;
     std::optional<socket_address> metrics_at;
     if (cs.admin) metrics_at = cs.admin->address();
     control ctl(std::move(cs));
@@ -231,7 +270,10 @@ int main(int argc, char** argv) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
     for (const socket_address& addr : cfg.listen)
-        log::info("listening on {}", to_string(addr));
+        log::info("listening on {}{}", to_string(addr),
+                  cfg.proxy_protocol ? " (PROXY protocol)" : "");
+    for (const socket_address& addr : cfg.listen_proxy)
+        log::info("listening on {} (PROXY protocol)", to_string(addr));
     if (metrics_at) log::info("metrics on http://{}/metrics", to_string(*metrics_at));
     log::info(
         "edgeproxy {} serving: {} workers on CPUs {}, {} backends (snapshot v{}), region '{}', "

@@ -1,5 +1,7 @@
 #include "engine/metrics.hpp"
 
+#include "engine/proxy_protocol.hpp"
+
 #include <fmt/format.h>
 #include <sys/mman.h>
 
@@ -118,6 +120,24 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     labelled(o, ws, "edge_accept_errors_total", "Accept errors, by kind", "kind",
              accept_error_names,
              [](const worker_metrics& w, std::size_t i) { return w.accept_errors[i].get(); });
+    simple(o, ws, "edge_proxy_headers_total", "counter", "PROXY protocol headers accepted",
+           [](const worker_metrics& w) { return w.proxy_headers.get(); });
+    header(o, "edge_proxy_header_errors_total", "counter",
+           "PROXY protocol headers refused (the connection is closed), by reason");
+    for (std::size_t i = 1; i < proxy_error_slots; ++i)
+        fmt::format_to(o, "edge_proxy_header_errors_total{{reason=\"{}\"}} {}\n",
+                       describe(static_cast<proxy_error>(i)), sum(ws, [i](const worker_metrics& w) {
+                           return w.proxy_header_errors[i].get();
+                       }));
+    header(o, "edge_geoip_lookups_total", "counter",
+           "Client location lookups: from a worker's cache, from the database, or failed on "
+           "damaged data");
+    fmt::format_to(o, "edge_geoip_lookups_total{{source=\"cache\"}} {}\n",
+                   sum(ws, [](const worker_metrics& w) { return w.geo_hits.get(); }));
+    fmt::format_to(o, "edge_geoip_lookups_total{{source=\"database\"}} {}\n",
+                   sum(ws, [](const worker_metrics& w) { return w.geo_misses.get(); }));
+    fmt::format_to(o, "edge_geoip_lookups_total{{source=\"error\"}} {}\n",
+                   sum(ws, [](const worker_metrics& w) { return w.geo_errors.get(); }));
     simple(o, ws, "edge_accept_pauses_total", "counter",
            "Times a worker stopped accepting at its connection limit (clients wait in the backlog)",
            [](const worker_metrics& w) { return w.accept_pauses.get(); });
@@ -196,6 +216,12 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
         header(o, "edge_routing_retired_snapshots", "gauge",
                "Old routing tables waiting for every worker to move on");
         fmt::format_to(o, "edge_routing_retired_snapshots {}\n", r.retired_snapshots);
+        header(o, "edge_geoip_loaded", "gauge", "1 when a GeoIP database is in force");
+        fmt::format_to(o, "edge_geoip_loaded {}\n", r.geo_loaded ? 1 : 0);
+        header(o, "edge_geoip_reloads_total", "counter", "GeoIP database reloads, by result");
+        fmt::format_to(o, "edge_geoip_reloads_total{{result=\"ok\"}} {}\n", r.geo_reloads);
+        fmt::format_to(o, "edge_geoip_reloads_total{{result=\"failed\"}} {}\n",
+                       r.geo_reload_failures);
         header(o, "edge_bindings_current", "gauge", "Client affinity bindings held");
         fmt::format_to(o, "edge_bindings_current {}\n", r.bindings);
         header(o, "edge_bindings_evicted_total", "counter",

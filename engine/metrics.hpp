@@ -49,10 +49,16 @@ enum class reject_reason : std::uint8_t {
     overload,        // the worker's connection slab is full
     fd_exhausted,    // no descriptor for the backend socket (EMFILE/ENFILE)
     client_gone,     // the client left before it could be routed
+    bad_header,      // a malformed PROXY header on a listener that expects one
+    header_timeout,  // no complete PROXY header within --proxy-header-timeout
     count_,
 };
 inline constexpr std::array<const char*, std::size_t(reject_reason::count_)> reject_reason_names = {
-    "no_backend", "capacity", "connect_failed", "overload", "fd_exhausted", "client_gone"};
+    "no_backend",   "capacity",    "connect_failed", "overload",
+    "fd_exhausted", "client_gone", "bad_header",     "header_timeout"};
+
+/// PROXY header errors by engine/proxy_protocol.hpp's proxy_error (index 0, none, unused).
+inline constexpr std::size_t proxy_error_slots = 13;
 
 /// How a proxied connection ended (label `reason`).
 enum class close_reason : std::uint8_t {
@@ -95,6 +101,11 @@ struct worker_metrics {
     std::array<counter, std::size_t(reject_reason::count_)> rejected;
     std::array<counter, std::size_t(close_reason::count_)> closed;
     std::array<counter, std::size_t(accept_error::count_)> accept_errors;
+    counter proxy_headers;  // PROXY headers accepted
+    std::array<counter, proxy_error_slots> proxy_header_errors;
+    counter geo_hits;        // client locations from the worker's cache
+    counter geo_misses;      // client locations looked up in the database
+    counter geo_errors;      // lookups that met damaged data
     counter accept_pauses;   // times the worker stopped accepting at its connection limit
     gauge connection_limit;  // the worker's connection limit
     counter enobufs;         // receives stopped because the buffer pool was empty
@@ -126,7 +137,10 @@ struct routing_stats {
     std::uint64_t rows_rejected = 0;  // by the last successful load
     std::uint64_t bindings = 0;       // client bindings held now
     std::uint64_t binding_evictions = 0;
-    std::uint64_t retired_snapshots = 0;  // old snapshots waiting for every worker to move on
+    std::uint64_t retired_snapshots = 0;  // old tables waiting for every worker to move on
+    bool geo_loaded = false;              // a GeoIP database is in force
+    std::uint64_t geo_reloads = 0;        // GeoIP databases swapped in after a file change
+    std::uint64_t geo_reload_failures = 0;
 };
 inline constexpr std::array<const char*, 6> reload_result_names = {
     "ok", "missing", "locked", "corrupt", "wrong_schema", "io_error"};

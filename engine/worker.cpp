@@ -51,10 +51,13 @@ worker::worker(worker_setup s)
       conn_limit_(s.conn_limit ? s.conn_limit : s.cfg->max_conns),
       bindings_(s.bindings),
       snap_(std::move(s.snapshot)),
+      geo_db_(std::move(s.geo_db)),
+      region_map_(s.region_map ? std::move(s.region_map)
+                               : std::make_shared<const geo::region_map>()),
       rng_(0x9e3779b9u * (s.index + 1)),
       inbox_(64) {
-    for (unique_fd& fd : s.listeners)
-        listeners_.push_back(listener_state{std::move(fd), false, 0});
+    for (auto& fd : s.listeners)
+        listeners_.push_back(listener_state{std::move(fd.first), fd.second, false, 0});
     // Created here, before the thread starts, so that post() can never see an invalid fd.
     wake_fd_.reset(eventfd(0, EFD_CLOEXEC));
 }
@@ -242,22 +245,28 @@ void worker::handle(worker_message& m) noexcept {
             log::info("stopping now with {} connections open", conns_->used());
             done_ = true;
             break;
-        case worker_message::kind::snapshot:
-            swap_snapshot(std::move(m.snap));
+        case worker_message::kind::tables:
+            swap_tables(m);
             break;
         case worker_message::kind::none:
             break;
     }
 }
 
-void worker::swap_snapshot(routing::snapshot_ptr snap) noexcept {
-    if (!snap) return;
-    if (snap->slot_capacity > live_by_slot_.size()) live_by_slot_.resize(snap->slot_capacity, 0);
-    std::uint64_t version = snap->version;
-    // The control thread still holds the old snapshot and frees it after every worker has
-    // acknowledged, so dropping our reference here never frees on the worker's loop.
-    snap_ = std::move(snap);
-    acked_version_.store(version, std::memory_order_release);
+void worker::swap_tables(worker_message& m) noexcept {
+    // The control thread still holds what we replace and frees it after every worker has
+    // acknowledged, so dropping our references here never frees on the worker's loop.
+    if (m.snap) {
+        if (m.snap->slot_capacity > live_by_slot_.size())
+            live_by_slot_.resize(m.snap->slot_capacity, 0);
+        std::uint64_t version = m.snap->version;
+        snap_ = std::move(m.snap);
+        acked_version_.store(version, std::memory_order_release);
+    }
+    // The lookup cache notices a new database or map by its generation / fingerprint.
+    if (m.geo_db) geo_db_ = std::move(m.geo_db);
+    if (m.region_map) region_map_ = std::move(m.region_map);
+    acked_publication_.store(m.publication, std::memory_order_release);
 }
 
 void worker::check_drain() noexcept {

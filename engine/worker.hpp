@@ -24,6 +24,9 @@
 #include "engine/slab.hpp"
 #include "engine/timer_wheel.hpp"
 #include "engine/xcore_queue.hpp"
+#include "geo/database.hpp"
+#include "geo/lookup_cache.hpp"
+#include "geo/region_map.hpp"
 #include "routing/bindings.hpp"
 #include "routing/types.hpp"
 
@@ -31,9 +34,14 @@ namespace edge::engine {
 
 /// A message to a worker from the control thread (the inbox's one producer).
 struct worker_message {
-    enum class kind : std::uint8_t { none, drain, stop, snapshot };
+    enum class kind : std::uint8_t { none, drain, stop, tables };
     kind what = kind::none;
-    routing::snapshot_ptr snap;  // kind::snapshot
+    /// kind::tables: what replaces the worker's copy; null members stay as they are. The worker
+    /// acknowledges `publication` once it has swapped, at a loop boundary.
+    std::uint64_t publication = 0;
+    routing::snapshot_ptr snap;
+    std::shared_ptr<const geo::database> geo_db;
+    std::shared_ptr<const geo::region_map> region_map;
 };
 
 struct worker_setup {
@@ -43,9 +51,13 @@ struct worker_setup {
     /// Client connections this worker takes at once (from --max-conns and the descriptor budget).
     std::uint32_t conn_limit = 0;
     ring_features features;
-    std::vector<unique_fd> listeners;  // this worker's own socket for each --listen address
+    /// This worker's own socket for each listen address, and whether clients there start with
+    /// a PROXY header.
+    std::vector<std::pair<unique_fd, bool>> listeners;
     routing::snapshot_ptr snapshot;
-    routing::binding_table* bindings = nullptr;  // shared by all workers; nullptr: no affinity
+    routing::binding_table* bindings = nullptr;   // shared by all workers; nullptr: no affinity
+    std::shared_ptr<const geo::database> geo_db;  // nullptr: no GeoIP
+    std::shared_ptr<const geo::region_map> region_map;
 };
 
 class worker {
@@ -72,6 +84,10 @@ class worker {
     std::uint64_t snapshot_version() const noexcept {
         return acked_version_.load(std::memory_order_acquire);
     }
+    /// The last publication (worker_message::publication) this worker has taken in. Any thread.
+    std::uint64_t publication() const noexcept {
+        return acked_publication_.load(std::memory_order_acquire);
+    }
 
   private:
     // ---- set-up, loop, messages, drain (worker.cpp) ----
@@ -85,7 +101,7 @@ class worker {
     void start_drain() noexcept;
     void close_listener(std::uint32_t i) noexcept;
     void check_drain() noexcept;
-    void swap_snapshot(routing::snapshot_ptr snap) noexcept;
+    void swap_tables(worker_message& m) noexcept;
     void set_ready(int state) noexcept;
 
     // ---- completion dispatch (loop.cpp) ----
@@ -104,7 +120,9 @@ class worker {
     void on_conn_removed() noexcept;
 
     // ---- the connection life (conn.cpp) ----
-    void start_conn(int fd) noexcept;
+    void start_conn(int fd, bool expect_header) noexcept;
+    void on_header_data(std::uint32_t slot, conn& cn) noexcept;
+    geo::location locate(const conn& cn) noexcept;
     void route_and_connect(std::uint32_t slot, conn& cn) noexcept;
     void on_connect(std::uint32_t slot, conn& cn, const completion& c) noexcept;
     void on_connect_timeout(std::uint32_t slot, conn& cn, const completion& c) noexcept;
@@ -129,8 +147,9 @@ class worker {
 
     struct listener_state {
         unique_fd fd;
-        bool multishot = false;   // a multishot accept is in the kernel
-        std::uint8_t single = 0;  // single-shot accepts in the kernel
+        bool proxy_protocol = false;  // clients start with a PROXY header
+        bool multishot = false;       // a multishot accept is in the kernel
+        std::uint8_t single = 0;      // single-shot accepts in the kernel
     };
 
     // Identity and configuration.
@@ -154,6 +173,9 @@ class worker {
     std::vector<std::uint64_t> starved_;            // recv tags waiting for buffers (ENOBUFS)
     routing::snapshot_ptr snap_;
     std::vector<std::uint32_t> live_by_slot_;  // this worker's live connections per backend slot
+    std::shared_ptr<const geo::database> geo_db_;
+    std::shared_ptr<const geo::region_map> region_map_;
+    geo::lookup_cache geo_cache_;  // this worker's own: no sharing between workers
     std::uint32_t rng_;
     std::uint64_t now_ms_ = 0;
     std::uint64_t now_tick_ = 0;
@@ -186,6 +208,7 @@ class worker {
     // Read by other threads: sanctioned sharing, each with its rule.
     worker_metrics metrics_;                       // written only by this worker (see metrics.hpp)
     std::atomic<std::uint64_t> acked_version_{0};  // written by this worker, read by control
+    std::atomic<std::uint64_t> acked_publication_{0};  // likewise
     std::atomic<int> ready_{0};  // 0 starting, 1 ready, -1 failed; main waits on it
     std::string setup_error_;    // written before ready_ = -1, read after
 };

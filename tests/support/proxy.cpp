@@ -32,11 +32,20 @@ proxy_process::proxy_process(const temp_dir& dir, const proxy_options& opts)
     auto out = proc_.wait_for_output(" serving: ", 10000ms);
     if (!out) throw std::runtime_error("edgeproxy did not start:\n" + proc_.output());
     std::smatch m;
-    if (std::regex_search(*out, m, std::regex("listening on 127\\.0\\.0\\.1:([0-9]+)")))
-        port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+    std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)( \\(PROXY protocol\\))?");
+    for (auto it = std::sregex_iterator(out->begin(), out->end(), listening);
+         it != std::sregex_iterator(); ++it) {
+        auto port = static_cast<std::uint16_t>(std::stoi((*it)[1]));
+        if ((*it)[2].matched) {
+            if (proxy_port_ == 0) proxy_port_ = port;
+        } else if (port_ == 0) {
+            port_ = port;
+        }
+    }
     if (std::regex_search(*out, m, std::regex("metrics on http://127\\.0\\.0\\.1:([0-9]+)")))
         metrics_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-    if (port_ == 0) throw std::runtime_error("no listening port in output:\n" + *out);
+    if (port_ == 0 && proxy_port_ == 0)
+        throw std::runtime_error("no listening port in output:\n" + *out);
 }
 
 std::string proxy_process::http_get(const std::string& path, int* status) const {

@@ -27,6 +27,8 @@ class proxy_process {
     proxy_process(const temp_dir& dir, const proxy_options& opts);
 
     std::uint16_t port() const noexcept { return port_; }
+    /// The first --listen-proxy (or --proxy-protocol) address's port; 0 if none.
+    std::uint16_t proxy_port() const noexcept { return proxy_port_; }
     std::uint16_t metrics_port() const noexcept { return metrics_port_; }
     child_process& process() noexcept { return proc_; }
     std::string output() const { return proc_.output(); }
@@ -40,6 +42,7 @@ class proxy_process {
   private:
     child_process proc_;
     std::uint16_t port_ = 0;
+    std::uint16_t proxy_port_ = 0;
     std::uint16_t metrics_port_ = 0;
 };
 
