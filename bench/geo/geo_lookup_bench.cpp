@@ -156,7 +156,7 @@ void bm_geo_cache_warm(benchmark::State& state) {
     state.counters["hit_rate"] = static_cast<double>(cache.stats().hits) /
                                  static_cast<double>(cache.stats().hits + cache.stats().misses);
 }
-BENCHMARK(bm_geo_cache_warm)->Arg(1)->Arg(256)->Arg(2048);
+BENCHMARK(bm_geo_cache_warm)->Arg(1)->Arg(256)->Arg(1024)->Arg(2048);
 
 // Every client new: each lookup misses the cache (65,536 distinct clients cycling through a
 // 4096-entry cache), so this is the walk plus the cache's own overhead.

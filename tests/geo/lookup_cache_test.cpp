@@ -136,3 +136,21 @@ TEST_CASE("cache: corrupt data is counted once, then cached as unknown") {
     CHECK(cache.stats().errors == 1);
     CHECK(cache.stats().hits == 1);
 }
+
+TEST_CASE("cache: more distinct regions than the intern table holds") {
+    scratch_dir dir;
+    std::string csv;
+    for (int i = 0; i < 300; ++i) {
+        csv += "10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".0/24,US,r" +
+               std::to_string(i) + "\n";
+    }
+    auto db = open_csv(dir, "regions.mmdb", csv);
+    const region_map map = default_region_map();
+    lookup_cache cache(1024);
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 300; ++i) {
+            auto a = ip_address::from_v4((10u << 24) | (static_cast<std::uint32_t>(i) << 8) | 7);
+            REQUIRE(cache.locate(a, db.get(), map).region.str() == "r" + std::to_string(i));
+        }
+    }
+}
