@@ -78,23 +78,39 @@ class scan {
         return !in_skip(c.slot, skip_) && !at_hard_limit(c.hard_limit, c.shared);
     }
 
-    void offer(std::uint32_t i) noexcept {
+    void offer(std::uint32_t i, double& best, std::uint32_t& ties) noexcept {
         const candidate& c = cands_[i];
         double sc = score_of(c);
-        if (sc > best_ || !eligible(c)) return;
-        if (sc < best_) {
-            best_ = sc;
-            ties_ = 0;
+        if (sc > best || !eligible(c)) return;
+        if (sc < best) {
+            best = sc;
+            ties = 0;
         }
-        if (ties_ < tracked_ties) tied_[ties_] = i;
-        ++ties_;
+        if (ties < tracked_ties) tied_[ties] = i;
+        ++ties;
+    }
+
+    // Tier 0: the client's country group (indices into the candidates).
+    void offer_members(const std::uint32_t* begin, const std::uint32_t* end) noexcept {
+        // The running best and tie count live in locals so that they stay in registers: stores
+        // into tied_ could alias a member count and force a reload on every tie.
+        double best = best_;
+        std::uint32_t ties = ties_;
+        for (const std::uint32_t* m = begin; m != end; ++m)
+            offer(*m, best, ties);
+        best_ = best;
+        ties_ = ties;
     }
 
     // Candidates [begin, end) except those of the client's country (already seen in tier 0).
     void offer_range(std::uint32_t begin, std::uint32_t end) noexcept {
+        double best = best_;
+        std::uint32_t ties = ties_;
         for (std::uint32_t i = begin; i < end; ++i) {
-            if (cands_[i].country != country_) offer(i);
+            if (cands_[i].country != country_) offer(i, best, ties);
         }
+        best_ = best;
+        ties_ = ties;
     }
 
     void offer_region(std::uint32_t r) noexcept {
@@ -174,8 +190,8 @@ const backend* select_backend(const snapshot& s, const geo::location& client,
     // Tier 0: the client's country.
     if (k.country() != no_country) {
         if (const country_group* g = find_country(s, k.country())) {
-            for (std::uint32_t m = g->begin; m < g->end; ++m)
-                k.offer(s.country_members[m]);
+            const std::uint32_t* members = s.country_members.data();
+            k.offer_members(members + g->begin, members + g->end);
         }
     }
     if (k.best() < 100.0) return k.choose(rng);
