@@ -51,7 +51,8 @@ def collect(source_dir, cpus_used):
         "nofile_hard": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
         "sysctl": {k: _read(f"/proc/sys/net/{k.replace('.', '/')}") for k in
                    ["core.somaxconn", "ipv4.tcp_tw_reuse", "ipv4.ip_local_port_range"]},
-        "revision": _git(source_dir, "rev-parse", "--short", "HEAD") + (" (modified)" if dirty else ""),
+        "revision": (_git(source_dir, "rev-parse", "--short", "HEAD") or "unknown (not a git checkout)")
+                    + (" (modified)" if dirty else ""),
     }
 
 
