@@ -27,6 +27,8 @@
 
 namespace edge::engine {
 
+static_assert(sizeof(proxy_out::bytes) >= proxy_max_formatted_length);
+
 namespace {
 
 std::uint64_t monotonic_ns() noexcept {
@@ -118,7 +120,12 @@ void worker::on_header_data(std::uint32_t slot, conn& cn) noexcept {
     }
     metrics_.proxy_headers.add();
     // LOCAL (a health check) and UNKNOWN keep the socket's own address.
-    if (r.header.kind == proxy_kind::proxy) cn.client = r.header.source;
+    if (r.header.kind == proxy_kind::proxy) {
+        cn.client = r.header.source;
+        // Kept for a send-proxy backend: the address the client dialled at the front.
+        proxy_out_[slot].destination = r.header.destination;
+        cn.has_destination = true;
+    }
     // The client's payload starts after the header.
     h.head_offset = static_cast<std::uint32_t>(r.header.length);
     h.queued_bytes -= static_cast<std::uint32_t>(r.header.length);
@@ -190,6 +197,7 @@ void worker::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         skip[nskip++] = b->slot;
         cn.backend_slot = b->slot;
         cn.backend_generation = b->generation;
+        cn.send_proxy = b->send_proxy;
         cn.shared = b->shared;
         if (b->slot < live_by_slot_.size()) ++live_by_slot_[b->slot];
         if (bindings_ != nullptr && !bound && !keep_binding)
@@ -308,14 +316,52 @@ void worker::start_relay(std::uint32_t slot, conn& cn) noexcept {
     cn.last_active = static_cast<std::uint32_t>(now_tick_);
     arm_recv(slot, cn, 1);
     relay_half& up = cn.half[0];
-    if (up.queued > 0)
+    if (cn.send_proxy != 0) {
+        // The backend wants the client's address first: the header goes out before any client
+        // byte (half[0] counts as busy until it has).
+        proxy_out& po = proxy_out_[slot];
+        if (!cn.has_destination) {
+            sockaddr_storage ss{};
+            socklen_t len = sizeof(ss);
+            if (getsockname(cn.fd[0], reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+                assign(po.destination, reinterpret_cast<sockaddr*>(&ss), len);
+        }
+        auto n = format_proxy_header(cn.send_proxy == 1 ? proxy_version::v1 : proxy_version::v2,
+                                     cn.client, po.destination, std::span<std::uint8_t>(po.bytes));
+        if (!n) {
+            close_conn(slot, cn, close_reason::backend_error);
+            return;
+        }
+        up.send_busy = true;
+        ++cn.pending;
+        ring_->prep_send(cn.fd[1], po.bytes, *n, tag(op::proxy_send, slot));
+    } else if (up.queued > 0) {
         start_send(slot, cn, 0);
-    else if (up.eof)
+    } else if (up.eof) {
         pass_eof(slot, cn, 0);
+    }
     if (cn.state == conn_state::relaying) {
         std::uint64_t idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout.count()) / tick_ms;
         timers_->schedule(slot, now_tick_ + (idle_ticks ? idle_ticks : 1));
     }
+}
+
+void worker::on_proxy_sent(std::uint32_t slot, conn& cn, const completion& c) noexcept {
+    --cn.pending;
+    relay_half& up = cn.half[0];
+    up.send_busy = false;
+    if (cn.state == conn_state::closing) {
+        op_done(slot, cn);
+        return;
+    }
+    if (c.res <= 0) {
+        close_conn(slot, cn, close_reason::backend_error);
+        return;
+    }
+    if (up.queued > 0)
+        start_send(slot, cn, 0);
+    else if (up.eof)
+        pass_eof(slot, cn, 0);
 }
 
 void worker::arm_recv(std::uint32_t slot, conn& cn, unsigned side) noexcept {

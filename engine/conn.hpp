@@ -34,6 +34,14 @@ inline constexpr unsigned max_send_iov = 8;
 /// Backends one connection may try (--connect-attempts is capped here).
 inline constexpr unsigned max_connect_attempts = 8;
 
+/// Per-slot room for an outgoing PROXY header (kept beside the slab, touched only by connections
+/// to send-proxy backends): the address the client dialled, as a received header said, and the
+/// header bytes while their send is in flight.
+struct proxy_out {
+    routing::endpoint destination;
+    std::uint8_t bytes[112];  // at least proxy_max_formatted_length (checked in conn.cpp)
+};
+
 struct relay_half {
     static constexpr std::uint16_t no_buffer = 0xffff;
 
@@ -62,6 +70,8 @@ struct conn {
     int fd[2] = {-1, -1};  // 0: client, 1: backend
     conn_state state = conn_state::accepted;
     std::uint8_t attempts = 0;      // backends tried so far
+    std::uint8_t send_proxy = 0;    // PROXY version to write to the backend first (0: none)
+    bool has_destination = false;   // a received PROXY header named the address the client dialled
     std::uint16_t pending = 0;      // operations of this connection still in the kernel
     std::uint32_t last_active = 0;  // worker tick when bytes last moved either way
 

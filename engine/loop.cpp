@@ -49,6 +49,9 @@ void worker::on_cqe(const completion& c) noexcept {
         case op::connect_timeout:
             on_connect_timeout(t.slot, cn, c);
             return;
+        case op::proxy_send:
+            on_proxy_sent(t.slot, cn, c);
+            return;
         default:
             log::error("completion with unknown op {} (user_data {:#x})", int(t.kind), c.user_data);
             return;

@@ -3,7 +3,6 @@
 #include "engine/proxy_protocol.hpp"
 
 #include <fmt/format.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <iterator>
@@ -11,20 +10,11 @@
 namespace edge::engine {
 
 result<void> worker_metrics::map_backends(std::uint32_t capacity) noexcept {
-    std::size_t len = sizeof(backend_counters) * std::size_t(capacity);
-    void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED) return unexpected(std::errc(errno));
-    // Zero-filled pages are valid zeroed counters (std::atomic<uint64_t> is a plain integer).
-    backends = static_cast<backend_counters*>(m);
+    auto a = mmap_array<backend_counters>::create(capacity);
+    if (!a) return unexpected(a.error());
+    backends = std::move(*a);
     backend_capacity = capacity;
     return {};
-}
-
-void worker_metrics::unmap_backends() noexcept {
-    if (backends != nullptr) munmap(backends, sizeof(backend_counters) * backend_capacity);
-    backends = nullptr;
-    backend_capacity = 0;
 }
 
 void worker_metrics::record_connect_latency(std::uint32_t slot, std::uint64_t micros) noexcept {

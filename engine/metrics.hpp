@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "engine/mmap_array.hpp"
 #include "routing/types.hpp"
 
 namespace edge::engine {
@@ -120,13 +121,13 @@ struct worker_metrics {
     counter ring_enters;
     gauge buffers_held;
 
-    /// Per-backend counters indexed by backend slot; `backend_capacity` entries.
-    backend_counters* backends = nullptr;
+    /// Per-backend counters indexed by backend slot; `backend_capacity` entries, zero pages
+    /// until a slot is used.
+    mmap_array<backend_counters> backends;
     std::uint32_t backend_capacity = 0;
 
-    /// Maps the per-backend array (zero pages until a slot is used). Start-up.
+    /// Reserves the per-backend array. Start-up.
     result<void> map_backends(std::uint32_t capacity) noexcept;
-    void unmap_backends() noexcept;
     void record_connect_latency(std::uint32_t slot, std::uint64_t micros) noexcept;
 };
 

@@ -25,6 +25,7 @@ enum class op : std::uint8_t {
     close,            // close of a connection's socket (direction = which socket)
     wake,             // read of the worker's eventfd (cross-core messages)
     accept_retry,     // timer that re-arms accepts after EMFILE/ENFILE
+    proxy_send,       // the PROXY header written to a backend before the client's bytes
     header_timeout,   // not used by a CQE: reserved
     count_,
 };

@@ -1,30 +1,18 @@
 #include "engine/timer_wheel.hpp"
 
-#include <sys/mman.h>
-
 #include <bit>
-#include <cstring>
 
 namespace edge::engine {
 
-void timer_wheel::unmap::operator()(void* p) const noexcept {
-    if (p != nullptr) munmap(p, len);
-}
-
 result<timer_wheel> timer_wheel::create(std::uint32_t capacity, std::uint32_t buckets) noexcept {
     if (!std::has_single_bit(buckets)) return unexpected(std::errc::invalid_argument);
-    std::size_t links_bytes = sizeof(link) * std::size_t(capacity);
-    std::size_t len = links_bytes + sizeof(std::uint32_t) * buckets;
-    // Untouched pages of a fresh anonymous mapping read as zero, which is an unscheduled link:
-    // a worker with a large capacity pays memory only for the links it uses.
-    void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED) return unexpected(std::errc(errno));
+    // Zero pages are unscheduled links: a worker with a large capacity pays memory only for the
+    // links it uses.
+    auto links = mmap_array<link>::create(capacity);
+    if (!links) return unexpected(links.error());
     timer_wheel w;
-    w.map_ = std::unique_ptr<void, unmap>(m, unmap{len});
-    w.links_ = static_cast<link*>(m);
-    w.heads_ = reinterpret_cast<std::uint32_t*>(static_cast<char*>(m) + links_bytes);
-    std::memset(w.heads_, 0xff, sizeof(std::uint32_t) * buckets);
+    w.links_ = std::move(*links);
+    w.heads_.assign(buckets, none);
     w.mask_ = buckets - 1;
     return w;
 }

@@ -6,9 +6,10 @@
 // Single thread (its worker).
 
 #include <cstdint>
-#include <memory>
+#include <vector>
 
 #include "base/result.hpp"
+#include "engine/mmap_array.hpp"
 
 namespace edge::engine {
 
@@ -49,13 +50,8 @@ class timer_wheel {
     timer_wheel() = default;
     void unlink(std::uint32_t id) noexcept;
 
-    struct unmap {
-        std::size_t len;
-        void operator()(void* p) const noexcept;
-    };
-    std::unique_ptr<void, unmap> map_{nullptr, unmap{0}};
-    link* links_ = nullptr;
-    std::uint32_t* heads_ = nullptr;
+    mmap_array<link> links_;            // by id; a zero link is unscheduled
+    std::vector<std::uint32_t> heads_;  // by bucket
     std::uint32_t mask_ = 0;
     std::uint32_t size_ = 0;
     std::uint64_t now_ = 0;

@@ -73,7 +73,6 @@ worker::~worker() {
             release_backend(cn);
         }
     }
-    metrics_.unmap_backends();
 }
 
 void worker::set_ready(int state) noexcept {
@@ -136,6 +135,12 @@ bool worker::setup(std::string& error) noexcept {
     }
     conns_.emplace(std::move(*s));
     timers_.emplace(std::move(*t));
+    auto po = mmap_array<proxy_out>::create(capacity);
+    if (!po) {
+        error = "cannot reserve memory for PROXY headers";
+        return false;
+    }
+    proxy_out_ = std::move(*po);
     next_buffer_.reset(new std::uint16_t[cfg_.buffers]);
     buffer_len_.reset(new std::uint32_t[cfg_.buffers]);
     starved_.reserve(1024);  // ENOBUFS is rare; this keeps even a bad burst allocation-free

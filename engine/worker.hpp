@@ -19,6 +19,7 @@
 #include "engine/config.hpp"
 #include "engine/conn.hpp"
 #include "engine/metrics.hpp"
+#include "engine/mmap_array.hpp"
 #include "engine/op_tag.hpp"
 #include "engine/ring.hpp"
 #include "engine/slab.hpp"
@@ -127,6 +128,7 @@ class worker {
     void on_connect(std::uint32_t slot, conn& cn, const completion& c) noexcept;
     void on_connect_timeout(std::uint32_t slot, conn& cn, const completion& c) noexcept;
     void start_relay(std::uint32_t slot, conn& cn) noexcept;
+    void on_proxy_sent(std::uint32_t slot, conn& cn, const completion& c) noexcept;
     void arm_recv(std::uint32_t slot, conn& cn, unsigned side) noexcept;
     void on_recv(std::uint32_t slot, conn& cn, unsigned side, const completion& c) noexcept;
     void start_send(std::uint32_t slot, conn& cn, unsigned half) noexcept;
@@ -168,6 +170,7 @@ class worker {
     std::optional<slab<conn>> conns_;
     std::optional<timer_wheel> timers_;
     std::vector<listener_state> listeners_;
+    mmap_array<proxy_out> proxy_out_;               // by connection slot (send-proxy)
     std::unique_ptr<std::uint16_t[]> next_buffer_;  // queue links, by buffer id
     std::unique_ptr<std::uint32_t[]> buffer_len_;   // bytes received into each buffer
     std::vector<std::uint64_t> starved_;            // recv tags waiting for buffers (ENOBUFS)

@@ -90,11 +90,32 @@ result<std::vector<country_region>, load_error> read_country_regions(
     return out;
 }
 
+// send_proxy rows: backend id → PROXY protocol version (1 or 2). Other versions are rejected.
+result<void, load_error> read_send_proxy(const sqlite_db& db, std::vector<rejected_row>& rejected,
+                                         std::unordered_map<std::string, std::uint8_t>& out) {
+    auto st = db.prepare("SELECT id, version FROM send_proxy");
+    if (!st) return unexpected(st.error());
+    int rc;
+    while ((rc = st->step()) == SQLITE_ROW) {
+        if (st->is_null(0)) continue;
+        std::string id = st->text(0);
+        std::int64_t v = st->is_null(1) ? 0 : st->integer(1);
+        if (v != 1 && v != 2) {
+            rejected.push_back({fmt::format("send_proxy '{}'", id), "version must be 1 or 2"});
+            continue;
+        }
+        out[id] = static_cast<std::uint8_t>(v);
+    }
+    if (rc != SQLITE_DONE) return unexpected(db.error(rc, "reading send_proxy"));
+    return {};
+}
+
 // Reads everything inside one read transaction so that the snapshot is one committed state.
 struct db_contents {
     db_shape shape;
     std::vector<raw_row> rows;
     std::set<std::string, std::less<>> draining;
+    std::unordered_map<std::string, std::uint8_t> send_proxy;
     std::vector<country_region> country_regions;
 };
 
@@ -112,6 +133,10 @@ result<db_contents, load_error> read_all(const sqlite_db& db, std::vector<reject
             auto d = read_draining(db);
             if (!d) return unexpected(d.error());
             c.draining = std::move(*d);
+        }
+        if (c.shape.has_send_proxy) {
+            if (auto sp = read_send_proxy(db, rejected, c.send_proxy); !sp)
+                return unexpected(sp.error());
         }
         if (c.shape.has_country_regions) {
             auto cr = read_country_regions(db, rejected);
@@ -166,6 +191,8 @@ result<load_result, load_error> load_snapshot(const load_options& opts,
             continue;
         }
         b.draining = contents->draining.count(b.id) != 0;
+        if (auto sp = contents->send_proxy.find(b.id); sp != contents->send_proxy.end())
+            b.send_proxy = sp->second;
         in.backends.push_back(std::move(b));
     }
     out.snap = build_snapshot(std::move(in), registry, out.rejected);

@@ -68,6 +68,8 @@ result<db_shape, load_error> detect_shape(const sqlite_db& db) {
         return unexpected(r.error());
     if (auto r = optional_table("draining", {"id"}, shape.has_draining); !r)
         return unexpected(r.error());
+    if (auto r = optional_table("send_proxy", {"id", "version"}, shape.has_send_proxy); !r)
+        return unexpected(r.error());
     return shape;
 }
 
@@ -92,6 +94,10 @@ CREATE TABLE IF NOT EXISTS country_regions (
 );
 CREATE TABLE IF NOT EXISTS draining (
     id TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS send_proxy (
+    id      TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
 );
 )sql";
 }

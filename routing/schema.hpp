@@ -23,6 +23,7 @@ struct db_shape {
     bool has_rowid = true;             // false for views and WITHOUT ROWID tables
     bool has_country_regions = false;  // country_regions(country, region), usable
     bool has_draining = false;         // draining(id), usable
+    bool has_send_proxy = false;       // send_proxy(id, version), usable
     /// Optional tables present but unusable (missing columns): "table X lacks column Y".
     std::vector<std::string> ignored_tables;
 };

@@ -48,6 +48,9 @@ struct backend {
     /// Listed in the optional `draining` table: no new clients are sent here, but clients
     /// already bound to it keep it (see bound_backend in routing/select.hpp).
     bool draining = false;
+    /// PROXY protocol version (1 or 2) written to this backend before the client's bytes, from
+    /// the optional `send_proxy` table; 0: none.
+    std::uint8_t send_proxy = 0;
     /// Stable small integer for this backend id for the life of the process: indexes the
     /// workers' own per-backend arrays (live counts, metrics). Below snapshot::slot_capacity.
     std::uint32_t slot = 0;

@@ -147,3 +147,24 @@ TEST_CASE("connections spread over all workers") {
     CHECK(*w0 >= 20);  // SO_REUSEPORT hashes source ports; 200 land on both
     CHECK(*w1 >= 20);
 }
+
+TEST_CASE("IPv6: a [::1] listener, and a backend on ::1, relay like IPv4") {
+    temp_dir dir;
+    test_backend echo6(test_backend::mode::echo, "echo6", true);
+    write_routing_db(dir.file("routing.db"), {{"echo6", echo6.port(), "eu", "", "::1"}});
+    proxy_process proxy(dir, {dir.file("routing.db"), 2, {"--listen", "[::1]:0"}});
+    std::string out = proxy.output();
+    auto at = out.find("listening on [::1]:");
+    REQUIRE(at != std::string::npos);
+    auto port6 = static_cast<std::uint16_t>(std::stoi(out.substr(at + 19)));
+    std::string payload = random_bytes(200000, 6);
+    for (std::uint16_t port : {port6, proxy.port()}) {
+        unique_fd fd = connect_tcp(port, port == port6 ? "::1" : "127.0.0.1");
+        REQUIRE(fd);
+        auto reader = std::async(std::launch::async, [&] { return read_to_eof(fd.get(), 20s); });
+        REQUIRE(send_all(fd.get(), payload));
+        ::shutdown(fd.get(), SHUT_WR);
+        CHECK(reader.get() == std::optional<std::string>(payload));
+    }
+    CHECK(proxy.metric("edge_backend_connections_total{backend=\"echo6\"}") == 2);
+}

@@ -56,6 +56,4 @@ TEST_CASE("the scrape sums every worker's counters and renders the per-backend h
     CHECK_THAT(out, Catch::Contains("edge_backend_connect_failures_total{backend=\"sa-\\\"1\\\"\","
                                     "reason=\"timeout\"} 1\n"));
     CHECK_THAT(out, Catch::Contains("# TYPE edge_backend_latency_ms histogram\n"));
-    a.unmap_backends();
-    b.unmap_backends();
 }

@@ -41,17 +41,28 @@ sockaddr_in loopback(std::uint16_t port, const std::string& host = "127.0.0.1") 
     return a;
 }
 
-unique_fd listen_loopback(std::uint16_t& port, int backlog) {
-    unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+unique_fd listen_loopback(std::uint16_t& port, int backlog, bool ipv6 = false) {
+    unique_fd fd(::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int one = 1;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in a = loopback(0);
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) < 0 ||
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (ipv6) {
+        auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        a6->sin6_family = AF_INET6;
+        a6->sin6_addr = in6addr_loopback;
+        len = sizeof(sockaddr_in6);
+    } else {
+        *reinterpret_cast<sockaddr_in*>(&ss) = loopback(0);
+        len = sizeof(sockaddr_in);
+    }
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0 ||
         ::listen(fd.get(), backlog) < 0)
         throw std::runtime_error(std::string("test backend listen: ") + std::strerror(errno));
-    socklen_t len = sizeof(a);
-    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+    len = sizeof(ss);
+    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+    port = ipv6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     return fd;
 }
 
@@ -59,15 +70,26 @@ unique_fd listen_loopback(std::uint16_t& port, int backlog) {
 
 unique_fd connect_tcp(std::uint16_t port, const std::string& host, const std::string& source,
                       std::chrono::milliseconds timeout) {
-    unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    bool v6 = host.find(':') != std::string::npos;
+    unique_fd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!source.empty()) {
         int one = 1;
         setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
         sockaddr_in s = loopback(0, source);
         if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&s), sizeof(s)) < 0) return {};
     }
-    sockaddr_in a = loopback(port, host);
-    int rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(sockaddr_in);
+    if (v6) {
+        auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr);
+        len = sizeof(sockaddr_in6);
+    } else {
+        *reinterpret_cast<sockaddr_in*>(&ss) = loopback(port, host);
+    }
+    int rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
     if (rc < 0 && errno != EINPROGRESS) return {};
     if (rc < 0) {
         if (!wait_fd(fd.get(), POLLOUT, std::chrono::steady_clock::now() + timeout)) return {};
@@ -167,8 +189,8 @@ std::uint16_t refused_port() {
 
 // ---- test_backend ----
 
-test_backend::test_backend(mode m, std::string name) : mode_(m), name_(std::move(name)) {
-    listener_ = listen_loopback(port_, 4096);
+test_backend::test_backend(mode m, std::string name, bool ipv6) : mode_(m), name_(std::move(name)) {
+    listener_ = listen_loopback(port_, 4096, ipv6);
     acceptor_ = std::thread([this] { accept_loop(); });
 }
 

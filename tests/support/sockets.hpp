@@ -20,7 +20,8 @@ namespace edge::test {
 
 using namespace std::chrono_literals;
 
-/// Connects to host:port (optionally from `source`, an IPv4 literal), blocking up to `timeout`.
+/// Connects to host:port (an IPv4 or IPv6 literal; optionally from `source`, an IPv4 literal),
+/// blocking up to `timeout`.
 unique_fd connect_tcp(std::uint16_t port, const std::string& host = "127.0.0.1",
                       const std::string& source = "", std::chrono::milliseconds timeout = 5000ms);
 /// Writes everything or fails (false) within `timeout`.
@@ -50,7 +51,8 @@ class test_backend {
         hold,       // accept, then read and discard until EOF
     };
 
-    explicit test_backend(mode m, std::string name = "backend");
+    /// Listens on 127.0.0.1, or on ::1 with `ipv6`.
+    explicit test_backend(mode m, std::string name = "backend", bool ipv6 = false);
     ~test_backend();
     test_backend(const test_backend&) = delete;
     test_backend& operator=(const test_backend&) = delete;

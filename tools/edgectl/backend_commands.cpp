@@ -180,6 +180,51 @@ void set_draining(const sqlite_db& db, const std::string& id, bool on, bool tabl
 
 // ---- the subcommands ----
 
+// send-proxy: the PROXY protocol header the proxy writes to this backend before the client's
+// bytes, so that it sees the client's address. Kept in an optional table of its own, like
+// `draining`, so that edgeProxy's positional INSERTs into `backends` keep working.
+int cmd_send_proxy(const args& a) {
+    auto f = parse_flags(a, 1, {}, {});
+    if (f.positional.size() != 3) throw usage_error("backend send-proxy takes DB ID v1|v2|off");
+    const std::string& path = f.positional[0];
+    const std::string& id = f.positional[1];
+    const std::string& what = f.positional[2];
+    int version;
+    if (what == "v1" || what == "1")
+        version = 1;
+    else if (what == "v2" || what == "2")
+        version = 2;
+    else if (what == "off" || what == "none" || what == "0")
+        version = 0;
+    else
+        throw usage_error(fmt::format("send-proxy: '{}' is not v1, v2 or off", what));
+    auto db = open_routing_db(path, sqlite_db::mode::read_write);
+    write_transaction tx(db);
+    auto shape = shape_of(db);
+    if (!read_row(db, id, shape.has_country))
+        throw std::runtime_error(fmt::format("no backend '{}'", id));
+    if (version != 0) {
+        exec(db,
+             "CREATE TABLE IF NOT EXISTS send_proxy (id TEXT PRIMARY KEY, version INTEGER NOT "
+             "NULL)");
+        auto st = prepare(db, "INSERT OR REPLACE INTO send_proxy (id, version) VALUES (?1, ?2)");
+        st.bind_text(1, id);
+        st.bind_int(2, version);
+        step_done(db, st);
+    } else if (shape.has_send_proxy) {
+        auto st = prepare(db, "DELETE FROM send_proxy WHERE id = ?1");
+        st.bind_text(1, id);
+        step_done(db, st);
+    }
+    tx.commit();
+    if (version)
+        fmt::print("backend '{}' gets a PROXY v{} header before each client's bytes\n", id,
+                   version);
+    else
+        fmt::print("backend '{}' gets no PROXY header\n", id);
+    return 0;
+}
+
 int cmd_add(const args& a) {
     auto f = parse_flags(a, 1, row_flags, {"unhealthy", "no-resolve"});
     auto [path, id] = db_and_id(f, "add");
@@ -238,9 +283,12 @@ int cmd_list(const args& a) {
     auto shape = shape_of(db);
     auto st = prepare(
         db, fmt::format("SELECT id, app, region, {}, wg_ip, port, healthy, weight, soft_limit, "
-                        "hard_limit, deleted, {} FROM backends{}",
+                        "hard_limit, deleted, {}, {} FROM backends{}",
                         shape.has_country ? "country" : "NULL",
                         shape.has_draining ? "id IN (SELECT id FROM draining)" : "0",
+                        shape.has_send_proxy
+                            ? "(SELECT version FROM send_proxy WHERE send_proxy.id = backends.id)"
+                            : "NULL",
                         shape.has_rowid ? " ORDER BY rowid" : ""));
     std::vector<std::vector<std::string>> rows;
     int rc;
@@ -254,11 +302,12 @@ int cmd_list(const args& a) {
             r.push_back(v.is_null() ? (i == 3 && !shape.has_country ? "-" : "NULL") : v.as_text());
         }
         r.push_back(st.integer(11) ? "yes" : "no");
+        r.push_back(st.is_null(12) ? "-" : fmt::format("v{}", st.integer(12)));
         rows.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) throw std::runtime_error(db.error(rc, "reading backends").detail);
     print_table({"ID", "APP", "REGION", "COUNTRY", "WG_IP", "PORT", "HEALTHY", "WEIGHT", "SOFT",
-                 "HARD", "DELETED", "DRAINING"},
+                 "HARD", "DELETED", "DRAINING", "SEND_PROXY"},
                 rows);
     return 0;
 }
@@ -312,6 +361,7 @@ int run_backend(const args& a) {
     if (sub == "add") return cmd_add(a);
     if (sub == "set") return cmd_set(a);
     if (sub == "list") return cmd_list(a);
+    if (sub == "send-proxy") return cmd_send_proxy(a);
     if (sub == "drain" || sub == "enable" || sub == "disable" || sub == "remove")
         return cmd_state(a, sub);
     throw usage_error(fmt::format("unknown backend subcommand '{}'", sub));
@@ -331,7 +381,11 @@ const char* backend_usage() {
   backend enable DB ID           healthy = 1 and not draining
   backend disable DB ID          healthy = 0: no new connections, bindings dropped;
                                  open connections continue
-  backend remove DB ID           soft delete (deleted = 1))";
+  backend remove DB ID           soft delete (deleted = 1)
+  backend send-proxy DB ID v1|v2|off
+                                 write a PROXY protocol header (v1 text or v2 binary) to this
+                                 backend before each client's bytes, so it sees the client's
+                                 address; off: none (the default))";
 }
 
 }  // namespace edge::edgectl
