@@ -191,6 +191,19 @@ const option_spec options[] = {
      [](config& c, std::string_view v, bool) {
          c.max_bindings = need_uint<std::uint32_t>("--max-bindings", v, 1, 1u << 28);
      }},
+    {"--busy-poll", nullptr, "DURATION",
+     "after a burst of work, keep polling this long (e.g. 50us) before sleeping: lower latency "
+     "for a busy core, at the cost of CPU. Default 0 (off)",
+     [](config& c, std::string_view v, bool) {
+         if (v.size() > 2 && v.substr(v.size() - 2) == "us") {
+             auto n = parse_uint<unsigned>(v.substr(0, v.size() - 2));
+             if (!n || *n > 1000000)
+                 throw config_error(fmt::format("--busy-poll: '{}' is not a duration", v));
+             c.busy_poll = std::chrono::microseconds(*n);
+         } else {
+             c.busy_poll = need_duration("--busy-poll", v);
+         }
+     }},
     {"--log-level", nullptr, "LEVEL",
      "debug, info, warn, error or off (env DEBUG=1: debug). Default info",
      [](config& c, std::string_view v, bool) {

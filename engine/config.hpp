@@ -38,6 +38,7 @@ struct config {
     unsigned buffer_size = 16384;               // --buffer-size
     unsigned max_inflight = 256 * 1024;         // --max-inflight, bytes per direction
     std::uint32_t max_backends = 65536;         // --max-backends (slots)
+    std::chrono::microseconds busy_poll{0};     // --busy-poll: keep polling this long after work
     milliseconds reload_interval{1000};         // --reload-interval: routing.db change checks
     milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
     std::uint32_t max_bindings = 1u << 20;      // --max-bindings

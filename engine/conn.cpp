@@ -314,7 +314,9 @@ void worker::release_backend(conn& cn) noexcept {
 void worker::start_relay(std::uint32_t slot, conn& cn) noexcept {
     cn.state = conn_state::relaying;
     cn.last_active = static_cast<std::uint32_t>(now_tick_);
-    arm_recv(slot, cn, 1);
+    // A backend just connected has sent nothing yet: the first receive waits for readiness
+    // instead of trying a read that can only come back empty.
+    arm_recv(slot, cn, 1, true);
     relay_half& up = cn.half[0];
     if (cn.send_proxy != 0) {
         // The backend wants the client's address first: the header goes out before any client
@@ -364,10 +366,10 @@ void worker::on_proxy_sent(std::uint32_t slot, conn& cn, const completion& c) no
         pass_eof(slot, cn, 0);
 }
 
-void worker::arm_recv(std::uint32_t slot, conn& cn, unsigned side) noexcept {
+void worker::arm_recv(std::uint32_t slot, conn& cn, unsigned side, bool poll_first) noexcept {
     relay_half& h = cn.half[side];
     ring_->prep_recv_multishot(cn.fd[side], bufs_->group(), features_.recv_bundle,
-                               max_send_iov * bufs_->size(), tag(op::recv, slot, side));
+                               max_send_iov * bufs_->size(), poll_first, tag(op::recv, slot, side));
     h.recv_armed = true;
     ++cn.pending;
 }
@@ -554,9 +556,15 @@ void worker::pass_eof(std::uint32_t slot, conn& cn, unsigned half) noexcept {
     relay_half& h = cn.half[half];
     if (h.shut) return;
     h.shut = true;
+    if (cn.half[1 - half].shut) {
+        // The other direction has passed its EOF on already, so both sockets have been read to
+        // EOF and hold no unread bytes: close() sends the FIN (not a reset), and the separate
+        // shutdown() would be one syscall more for the same packets.
+        close_conn(slot, cn, close_reason::done);
+        return;
+    }
     // ENOTCONN when the peer already reset: the close that follows sorts it out.
     ::shutdown(cn.fd[1 - half], SHUT_WR);
-    if (cn.half[0].shut && cn.half[1].shut) close_conn(slot, cn, close_reason::done);
 }
 
 // ---------------------------------------------------------------------------------------------

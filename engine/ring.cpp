@@ -286,13 +286,14 @@ void ring::prep_accept(int listen_fd, std::uint64_t tag) noexcept {
 }
 
 void ring::prep_recv_multishot(int fd, std::uint16_t group, bool bundle, unsigned max_bytes,
-                               std::uint64_t tag) noexcept {
+                               bool poll_first, std::uint64_t tag) noexcept {
     io_uring_sqe* sqe = get_sqe();
     // Before bundles, a multishot receive must have len 0; with them it caps one CQE's bytes.
     io_uring_prep_recv_multishot(sqe, fd, nullptr, bundle ? max_bytes : 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = group;
     if (bundle) sqe->ioprio |= IORING_RECVSEND_BUNDLE;
+    if (poll_first) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
     sqe->user_data = tag;
 }
 
@@ -372,6 +373,12 @@ int ring::submit_and_wait(int timeout_ms) noexcept {
     ts.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
     io_uring_cqe* cqe = nullptr;
     int rc = io_uring_submit_and_wait_timeout(raw(), &cqe, 1, &ts, nullptr);
+    return rc < 0 ? rc : 0;
+}
+
+int ring::submit_and_poll() noexcept {
+    ++enter_calls_;
+    int rc = io_uring_submit_and_get_events(raw());
     return rc < 0 ? rc : 0;
 }
 

@@ -97,9 +97,10 @@ class ring {
     /// Accepts exactly one client.
     void prep_accept(int listen_fd, std::uint64_t tag) noexcept;
     /// Multishot receive into buffer group `group`; with `bundle` one CQE may fill several
-    /// buffers, at most `max_bytes` in all (0 = the kernel's limit).
+    /// buffers, at most `max_bytes` in all (0 = the kernel's limit). `poll_first`: wait for
+    /// readiness before the first attempt (for a socket known to be empty).
     void prep_recv_multishot(int fd, std::uint16_t group, bool bundle, unsigned max_bytes,
-                             std::uint64_t tag) noexcept;
+                             bool poll_first, std::uint64_t tag) noexcept;
     /// Sends len bytes (MSG_WAITALL: the kernel retries short sends; MSG_NOSIGNAL: no SIGPIPE).
     void prep_send(int fd, const void* buf, std::size_t len, std::uint64_t tag) noexcept;
     /// Sends a gathered message; `msg` and its iovecs must stay valid until the SQE is submitted.
@@ -130,6 +131,8 @@ class ring {
     int submit_and_wait(int timeout_ms) noexcept;
     /// Submits without waiting.
     int submit() noexcept;
+    /// Submits and runs pending completion work without sleeping (a busy-poll step).
+    int submit_and_poll() noexcept;
     /// Copies up to out.size() ready CQEs and retires them from the CQ in one step.
     unsigned reap(std::span<completion> out) noexcept;
 

@@ -129,7 +129,7 @@ class worker {
     void on_connect_timeout(std::uint32_t slot, conn& cn, const completion& c) noexcept;
     void start_relay(std::uint32_t slot, conn& cn) noexcept;
     void on_proxy_sent(std::uint32_t slot, conn& cn, const completion& c) noexcept;
-    void arm_recv(std::uint32_t slot, conn& cn, unsigned side) noexcept;
+    void arm_recv(std::uint32_t slot, conn& cn, unsigned side, bool poll_first = false) noexcept;
     void on_recv(std::uint32_t slot, conn& cn, unsigned side, const completion& c) noexcept;
     void start_send(std::uint32_t slot, conn& cn, unsigned half) noexcept;
     void on_send(std::uint32_t slot, conn& cn, unsigned half, const completion& c) noexcept;
@@ -163,6 +163,8 @@ class worker {
     // Sanctioned sharing (design §3): the one client-affinity table of all workers, locked per
     // shard, touched once per new connection (routing/bindings.hpp).
     routing::binding_table* const bindings_;
+    const std::uint64_t busy_poll_ns_;  // 0: sleep as soon as there is nothing to do
+    std::uint64_t last_work_ns_ = 0;
 
     // Owned by the worker thread once run() starts.
     std::optional<ring> ring_;

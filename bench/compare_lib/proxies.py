@@ -80,7 +80,7 @@ class proxy:
     label = ""
 
     def __init__(self, env):
-        self.env = env  # .work (Path), .backends [(host, port)], .bins {}, .maxconn
+        self.env = env  # .work (Path), .backends {name: [(host, port)]}, .bins {}, .maxconn
 
     def argv(self, cpu, port, tag):
         raise NotImplementedError
@@ -97,7 +97,7 @@ class edgeproxy(proxy):
         # connection is balanced afresh; the metrics endpoint is off like the others' stats.
         return [self.env.bins["edgeproxy"], "--listen", f"127.0.0.1:{port}", "--db",
                 str(self.env.routing_db), "--cpus", str(cpu), "--metrics", "off",
-                "--binding-ttl", "0", "--backlog", str(BACKLOG)]
+                "--binding-ttl", "0", "--backlog", str(BACKLOG)] + getattr(self.env, "edgeproxy_args", [])
 
     def version(self):
         out = subprocess.run([self.env.bins["edgeproxy"], "--version"], capture_output=True,
@@ -109,7 +109,7 @@ class haproxy(proxy):
     name, label = "haproxy", "HAProxy"
 
     def argv(self, cpu, port, tag):
-        servers = "\n".join(f"    server b{i} {h}:{p}" for i, (h, p) in enumerate(self.env.backends))
+        servers = "\n".join(f"    server b{i} {h}:{p}" for i, (h, p) in enumerate(self.env.backends[self.name]))
         text = string.Template((HERE / "haproxy.cfg.in").read_text()).substitute(
             comment=tag, cpu=cpu, maxconn=self.env.maxconn, listen=f"127.0.0.1:{port}",
             backlog=BACKLOG, servers=servers)
@@ -126,7 +126,7 @@ class nginx(proxy):
     name, label = "nginx", "nginx"
 
     def argv(self, cpu, port, tag):
-        servers = "\n".join(f"        server {h}:{p};" for h, p in self.env.backends)
+        servers = "\n".join(f"        server {h}:{p};" for h, p in self.env.backends[self.name])
         work = self.env.work
         text = string.Template((HERE / "nginx.conf.in").read_text()).substitute(
             comment=tag, stream_module=NGINX_STREAM_MODULE, cpu_mask="1" + "0" * cpu,

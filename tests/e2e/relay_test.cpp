@@ -168,3 +168,21 @@ TEST_CASE("IPv6: a [::1] listener, and a backend on ::1, relay like IPv4") {
     }
     CHECK(proxy.metric("edge_backend_connections_total{backend=\"echo6\"}") == 2);
 }
+
+TEST_CASE("--busy-poll relays the same bytes and goes back to sleep when traffic stops") {
+    temp_dir dir;
+    test_backend echo(test_backend::mode::echo);
+    write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
+    proxy_process proxy(dir, {dir.file("routing.db"), 1, {"--busy-poll", "50us"}});
+    for (int i = 0; i < 200; ++i)
+        REQUIRE(echo_round_trip(proxy.port(), random_bytes(1000 + i * 37, i)));
+    // Idle: after the last burst the worker sleeps again, so its loop count stops climbing
+    // (a stuck poll would add thousands of iterations a second).
+    std::this_thread::sleep_for(300ms);
+    auto before = proxy.metric("edge_worker_loop_iterations_total{worker=\"0\"}");
+    std::this_thread::sleep_for(1s);
+    auto after = proxy.metric("edge_worker_loop_iterations_total{worker=\"0\"}");
+    REQUIRE(before);
+    REQUIRE(after);
+    CHECK(*after - *before < 100);  // ~10 ticks a second, plus the scrapes themselves
+}

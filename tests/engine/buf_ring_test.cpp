@@ -49,7 +49,7 @@ TEST_CASE(
     bool armed = false;
     for (int round = 0; round < 12; ++round) {
         if (!armed) {
-            r->prep_recv_multishot(rx.get(), 3, g_features.recv_bundle, 4 * size,
+            r->prep_recv_multishot(rx.get(), 3, g_features.recv_bundle, 4 * size, false,
                                    make_tag(op::recv, 0, 1));
             armed = true;
         }

@@ -90,6 +90,13 @@ TEST_CASE("durations, CPU lists and switches") {
                    "--check", "--cores", "1"},
                   fake_env{}, c) == parse_outcome::run);
     CHECK(c.connect_timeout == milliseconds(300));
+    REQUIRE(parse({"--busy-poll", "50us"}, fake_env{}, c) == parse_outcome::run);
+    CHECK(c.busy_poll == std::chrono::microseconds(50));
+    REQUIRE(parse({"--busy-poll", "2ms"}, fake_env{}, c) == parse_outcome::run);
+    CHECK(c.busy_poll == std::chrono::microseconds(2000));
+    REQUIRE(parse({"--connect-timeout", "300ms", "--idle-timeout", "2m", "--metrics", "off",
+                   "--check", "--cores", "1"},
+                  fake_env{}, c) == parse_outcome::run);
     CHECK(c.idle_timeout == milliseconds(120000));
     CHECK_FALSE(c.metrics.has_value());
     CHECK(c.check);
