@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "engine/clock.hpp"
 #include "engine/proxy_protocol.hpp"
 #include "engine/worker.hpp"
 #include "geo/ip_address.hpp"
@@ -31,18 +32,10 @@ static_assert(sizeof(proxy_out::bytes) >= proxy_max_formatted_length);
 
 namespace {
 
-std::uint64_t monotonic_ns() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 const routing::backend* find_slot(const routing::snapshot* s, std::uint32_t slot) noexcept {
     if (s == nullptr) return nullptr;
-    for (const routing::backend& b : s->backends)
-        if (b.slot == slot) return &b;
-    return nullptr;
+    if (slot >= s->index_by_slot.size() || s->index_by_slot[slot] < 0) return nullptr;
+    return &s->backends[static_cast<std::size_t>(s->index_by_slot[slot])];
 }
 
 }  // namespace

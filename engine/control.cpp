@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "engine/clock.hpp"
 #include "geo/database.hpp"
 
 namespace edge::engine {
@@ -24,13 +25,6 @@ sigset_t handled_signals() {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     return set;
-}
-
-std::uint64_t monotonic_coarse_ms() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 +
-           static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
 }
 
 }  // namespace

@@ -15,24 +15,11 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "engine/clock.hpp"
 
 namespace edge::engine {
 
 namespace {
-
-std::uint64_t monotonic_coarse_ms() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 +
-           static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
-}
-
-std::uint64_t monotonic_ns() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 __kernel_timespec to_kernel_timespec(milliseconds d) noexcept {
     __kernel_timespec ts{};

@@ -1,5 +1,7 @@
 #include "geo/region_map.hpp"
 
+#include "base/strings.hpp"
+
 #include <cstring>
 
 #include "geo/countries.hpp"
@@ -32,14 +34,6 @@ int continent_index(continent_code c) noexcept {
         if (continent_code::parse(continents[i]) == c) return static_cast<int>(i);
     }
     return -1;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
 }
 
 // FNV-1a over the map's bytes: cheap, deterministic, and only compared for equality.
@@ -102,9 +96,9 @@ region_map_builder::region_map_builder(bool with_defaults) noexcept {
 
 result<void, region_map_error> region_map_builder::set_country(std::string_view country,
                                                                std::string_view region) {
-    auto c = country_code::parse(trim(country));
+    auto c = country_code::parse(edge::trim(country));
     if (!c) return unexpected(region_map_error::bad_country);
-    auto r = region_code::parse(trim(region));
+    auto r = region_code::parse(edge::trim(region));
     if (!r) return unexpected(region_map_error::bad_region);
     map_.by_country_[country_index(*c)] = *r;
     return {};
@@ -112,11 +106,11 @@ result<void, region_map_error> region_map_builder::set_country(std::string_view 
 
 result<void, region_map_error> region_map_builder::set_continent(std::string_view continent,
                                                                  std::string_view region) {
-    auto c = continent_code::parse(trim(continent));
+    auto c = continent_code::parse(edge::trim(continent));
     if (!c) return unexpected(region_map_error::bad_continent);
     int i = continent_index(*c);
     if (i < 0) return unexpected(region_map_error::bad_continent);
-    auto r = region_code::parse(trim(region));
+    auto r = region_code::parse(edge::trim(region));
     if (!r) return unexpected(region_map_error::bad_region);
     map_.by_continent_[static_cast<std::size_t>(i)] = *r;
     return {};
@@ -125,9 +119,9 @@ result<void, region_map_error> region_map_builder::set_continent(std::string_vie
 result<void, region_map_error> region_map_builder::set_continents(std::string_view flag_value) {
     region_map_builder trial = *this;
     std::string_view rest = flag_value;
-    while (!trim(rest).empty()) {
+    while (!edge::trim(rest).empty()) {
         auto comma = rest.find(',');
-        std::string_view item = trim(rest.substr(0, comma));
+        std::string_view item = edge::trim(rest.substr(0, comma));
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
         if (item.empty()) continue;  // tolerate "AF=eu,,AS=ap" and a trailing comma
         auto eq = item.find('=');

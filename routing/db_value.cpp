@@ -1,5 +1,7 @@
 #include "routing/db_value.hpp"
 
+#include "base/strings.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -9,17 +11,7 @@
 
 namespace edge::routing {
 
-namespace {
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<std::int64_t> db_value::as_integer() const noexcept {
     switch (t) {
@@ -30,7 +22,7 @@ std::optional<std::int64_t> db_value::as_integer() const noexcept {
                 return static_cast<std::int64_t>(r);
             return std::nullopt;
         case type::text: {
-            std::string_view v = trim(s);
+            std::string_view v = edge::trim(s);
             std::int64_t n = 0;
             auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
             if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return std::nullopt;

@@ -1,5 +1,7 @@
 #include "routing/row_validation.hpp"
 
+#include "base/strings.hpp"
+
 #include <fmt/format.h>
 
 #include <limits>
@@ -10,14 +12,6 @@ namespace edge::routing {
 namespace {
 
 constexpr auto u32_max = std::numeric_limits<std::uint32_t>::max();
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
 
 // Quotes a value for a message, cut short so that a pasted blob cannot flood the log.
 std::string shown(const db_value& v) {
@@ -48,7 +42,7 @@ result<std::int64_t, std::string> need_integer(const db_value& v, std::string_vi
 std::string row_label(const raw_row& row) {
     if (row.id.t == db_value::type::text || row.id.t == db_value::type::integer) {
         std::string id = row.id.as_text();
-        if (!trim(id).empty()) return id;
+        if (!edge::trim(id).empty()) return id;
     }
     return fmt::format("rowid {}", row.rowid);
 }
@@ -73,13 +67,13 @@ result<std::optional<backend>, std::string> validate_row(const raw_row& row,
         default:
             return unexpected(fmt::format("id {} is not text", shown(row.id)));
     }
-    if (trim(b.id).empty()) return unexpected(std::string("id is empty"));
+    if (edge::trim(b.id).empty()) return unexpected(std::string("id is empty"));
     b.app = row.app.is_null() ? std::string() : row.app.as_text();
 
     if (row.region.is_null()) return unexpected(std::string("region is NULL"));
     {
         std::string name = row.region.as_text();
-        std::string_view r = trim(name);
+        std::string_view r = edge::trim(name);
         if (r.empty()) return unexpected(std::string("region is empty"));
         if (r.size() > geo::region_code::max_length)
             return unexpected(fmt::format("region '{}' is longer than {} bytes", r,
@@ -91,7 +85,7 @@ result<std::optional<backend>, std::string> validate_row(const raw_row& row,
 
     if (!row.country.is_null()) {
         std::string name = row.country.as_text();
-        std::string_view c = trim(name);
+        std::string_view c = edge::trim(name);
         if (!c.empty()) {  // '' is "unknown", like NULL
             auto code = geo::country_code::parse(c);
             if (!code)
@@ -122,7 +116,7 @@ result<std::optional<backend>, std::string> validate_row(const raw_row& row,
     if (row.wg_ip.t != db_value::type::text)
         return unexpected(
             fmt::format("wg_ip {} is not an IP address or host name", shown(row.wg_ip)));
-    auto addr = resolver.resolve(trim(row.wg_ip.s), static_cast<std::uint16_t>(*port));
+    auto addr = resolver.resolve(edge::trim(row.wg_ip.s), static_cast<std::uint16_t>(*port));
     if (!addr) return unexpected(addr.error());
     b.address = *addr;
     return std::optional<backend>(std::move(b));

@@ -14,19 +14,6 @@
 using namespace edge;
 using namespace edge::test;
 
-namespace {
-
-std::string reach_from(std::uint16_t port, const std::string& source) {
-    unique_fd fd = connect_tcp(port, "127.0.0.1", source);
-    if (!fd) return "";
-    ::shutdown(fd.get(), SHUT_WR);
-    auto got = read_to_eof(fd.get(), 5s);
-    if (!got || got->empty()) return "";
-    return got->substr(0, got->find('\n'));
-}
-
-}  // namespace
-
 TEST_CASE(
     "loopback clients mapped to countries by an edgectl-built database reach their backends") {
     temp_dir dir;
@@ -59,16 +46,17 @@ TEST_CASE(
               {"--geoip", dir.file("geo.mmdb"), "--region", "eu", "--binding-ttl", "0"}});
     for (int i = 1; i <= 5; ++i) {
         std::string host = std::to_string(i);
-        CHECK(reach_from(proxy.port(), "127.0.10." + host) == "gb");  // country GB
-        CHECK(reach_from(proxy.port(), "127.0.20." + host) == "us");  // country US
-        CHECK(reach_from(proxy.port(), "127.0.30." + host) == "ph");  // JP: its region, ap
-        CHECK(reach_from(proxy.port(), "127.0.50." + host) ==
+        CHECK(first_line_through(proxy.port(), "127.0.10." + host) == "gb");  // country GB
+        CHECK(first_line_through(proxy.port(), "127.0.20." + host) == "us");  // country US
+        CHECK(first_line_through(proxy.port(), "127.0.30." + host) == "ph");  // JP: its region, ap
+        CHECK(first_line_through(proxy.port(), "127.0.50." + host) ==
               "br");  // AR: region sa, via the built-in map
-        std::string other = reach_from(proxy.port(), "127.0.40." + host);  // unmapped: POP region
+        std::string other =
+            first_line_through(proxy.port(), "127.0.40." + host);  // unmapped: POP region
         CHECK((other == "gb" || other == "pop"));
     }
     // Repeat clients are served from each worker's cache.
     for (int i = 0; i < 10; ++i)
-        CHECK(reach_from(proxy.port(), "127.0.10.1") == "gb");
+        CHECK(first_line_through(proxy.port(), "127.0.10.1") == "gb");
     CHECK(proxy.metric("edge_geoip_lookups_total{source=\"cache\"}") >= 8);
 }

@@ -43,16 +43,6 @@ std::string v2_header(const std::string& client_ip, bool local = false) {
     return h;
 }
 
-// The first line the backend sends to a client announced by `header`.
-std::string reach_as(std::uint16_t port, const std::string& header) {
-    unique_fd fd = connect_tcp(port);
-    if (!fd || !send_all(fd.get(), header)) return "";
-    ::shutdown(fd.get(), SHUT_WR);
-    auto got = read_to_eof(fd.get(), 5s);
-    if (!got || got->empty()) return "";
-    return got->substr(0, got->find('\n'));
-}
-
 struct world {
     temp_dir dir;
     test_backend gb{test_backend::mode::banner, "gb"};    // GB, eu
@@ -89,21 +79,21 @@ TEST_CASE("tiers: the client's country, then its region, then the POP's region, 
     proxy_process proxy(w.dir, w.options());
     REQUIRE(proxy.proxy_port() != 0);
     // Tier 0: same country.
-    CHECK(reach_as(proxy.proxy_port(), v1_header("81.2.69.160")) == "gb");     // GB
-    CHECK(reach_as(proxy.proxy_port(), v2_header("89.160.20.128")) == "se");   // SE
-    CHECK(reach_as(proxy.proxy_port(), v1_header("216.160.83.56")) == "us");   // US
-    CHECK(reach_as(proxy.proxy_port(), v2_header("202.196.224.10")) == "ph");  // PH
+    CHECK(first_line_through(proxy.proxy_port(), "", v1_header("81.2.69.160")) == "gb");     // GB
+    CHECK(first_line_through(proxy.proxy_port(), "", v2_header("89.160.20.128")) == "se");   // SE
+    CHECK(first_line_through(proxy.proxy_port(), "", v1_header("216.160.83.56")) == "us");   // US
+    CHECK(first_line_through(proxy.proxy_port(), "", v2_header("202.196.224.10")) == "ph");  // PH
     // Tier 1: China has no backend; its region (ap) has ph.
-    CHECK(reach_as(proxy.proxy_port(), v1_header("175.16.199.10")) == "ph");
+    CHECK(first_line_through(proxy.proxy_port(), "", v1_header("175.16.199.10")) == "ph");
     // Tier 1 again: with gb out of service, a GB client goes to the other eu backend.
     set_healthy(w, "gb", 0);
-    CHECK(reach_as(proxy.proxy_port(), v1_header("81.2.69.160")) == "se");
+    CHECK(first_line_through(proxy.proxy_port(), "", v1_header("81.2.69.160")) == "se");
     // Tier 2: eu empty too, the POP's region (sa).
     set_healthy(w, "se", 0);
-    CHECK(reach_as(proxy.proxy_port(), v1_header("81.2.69.160")) == "pop");
+    CHECK(first_line_through(proxy.proxy_port(), "", v1_header("81.2.69.160")) == "pop");
     // Tier 3: and without the POP's region, whatever is left (us or ph).
     set_healthy(w, "pop", 0);
-    std::string any = reach_as(proxy.proxy_port(), v1_header("81.2.69.160"));
+    std::string any = first_line_through(proxy.proxy_port(), "", v1_header("81.2.69.160"));
     CHECK((any == "us" || any == "ph"));
     CHECK(proxy.metric("edge_proxy_headers_total") == 8);
     CHECK(proxy.metric("edge_geoip_loaded") == 1);
@@ -113,27 +103,28 @@ TEST_CASE("a country outside the map gets its continent's region only when confi
     world w;
     SECTION("without --region-by-continent: no region, so the POP's region") {
         proxy_process proxy(w.dir, w.options());
-        CHECK(reach_as(proxy.proxy_port(), v1_header("67.43.156.10")) == "pop");  // BT, Asia
+        CHECK(first_line_through(proxy.proxy_port(), "", v1_header("67.43.156.10")) ==
+              "pop");  // BT, Asia
     }
     SECTION("with AS=ap: Bhutan is routed like the rest of Asia") {
         proxy_process proxy(w.dir, w.options({"--region-by-continent", "AS=ap,EU=eu"}));
-        CHECK(reach_as(proxy.proxy_port(), v1_header("67.43.156.10")) == "ph");
+        CHECK(first_line_through(proxy.proxy_port(), "", v1_header("67.43.156.10")) == "ph");
     }
     SECTION("a country_regions row in routing.db overrides the built-in map") {
         exec_sql(w.dir.file("routing.db"),
                  "CREATE TABLE country_regions (country TEXT PRIMARY KEY, region TEXT NOT NULL);"
                  "INSERT INTO country_regions VALUES ('BT', 'us')");
         proxy_process proxy(w.dir, w.options());
-        CHECK(reach_as(proxy.proxy_port(), v1_header("67.43.156.10")) == "us");
+        CHECK(first_line_through(proxy.proxy_port(), "", v1_header("67.43.156.10")) == "us");
     }
 }
 
 TEST_CASE("unknown and private addresses, and v2 LOCAL, get no geo tier") {
     world w;
     proxy_process proxy(w.dir, w.options());
-    CHECK(reach_as(proxy.proxy_port(), v1_header("10.1.2.3")) == "pop");
-    CHECK(reach_as(proxy.proxy_port(), v2_header("192.168.7.7")) == "pop");
-    CHECK(reach_as(proxy.proxy_port(), v2_header("81.2.69.160", true)) ==
+    CHECK(first_line_through(proxy.proxy_port(), "", v1_header("10.1.2.3")) == "pop");
+    CHECK(first_line_through(proxy.proxy_port(), "", v2_header("192.168.7.7")) == "pop");
+    CHECK(first_line_through(proxy.proxy_port(), "", v2_header("81.2.69.160", true)) ==
           "pop");  // LOCAL: socket address
 }
 
@@ -198,14 +189,14 @@ TEST_CASE(
         "--region",          "sa",          "--binding-ttl", "0",
         "--reload-interval", "200ms"};
     proxy_process proxy(w.dir, proxy_options{w.dir.file("routing.db"), 1, args});
-    CHECK(reach_as(proxy.proxy_port(), v1_header("81.2.69.160")) == "gb");
+    CHECK(first_line_through(proxy.proxy_port(), "", v1_header("81.2.69.160")) == "gb");
     // A broken database over it: logged, counted, and the good one stays.
     std::string broken = std::string(std::getenv("EDGE_SHARED_DIR")) +
                          "/data/geoip/MaxMind-DB-test-broken-search-tree-24.mmdb";
     std::filesystem::copy_file(broken, w.dir.file("next.mmdb"));
     std::filesystem::rename(w.dir.file("next.mmdb"), w.dir.file("geo.mmdb"));
     std::this_thread::sleep_for(800ms);
-    CHECK(reach_as(proxy.proxy_port(), v1_header("81.2.69.160")) == "gb");
+    CHECK(first_line_through(proxy.proxy_port(), "", v1_header("81.2.69.160")) == "gb");
     CHECK(proxy.metric("edge_geoip_reloads_total{result=\"failed\"}") >= 1);
     CHECK_THAT(proxy.output(), Catch::Contains("keeping the database in force"));
     // A database that knows nothing of 81.2.69.160: the GB client now has no geo tier.
@@ -215,7 +206,7 @@ TEST_CASE(
     std::filesystem::rename(w.dir.file("next.mmdb"), w.dir.file("geo.mmdb"));
     bool moved = false;
     for (int i = 0; i < 50 && !moved; ++i) {
-        moved = reach_as(proxy.proxy_port(), v1_header("81.2.69.160")) == "pop";
+        moved = first_line_through(proxy.proxy_port(), "", v1_header("81.2.69.160")) == "pop";
         if (!moved) std::this_thread::sleep_for(100ms);
     }
     CHECK(moved);

@@ -22,23 +22,12 @@ using namespace edge::test;
 
 namespace {
 
-// The banner of the backend a new connection reaches ("" when the proxy closed it), from an
-// optional source address (distinct clients for affinity).
-std::string reach(std::uint16_t port, const std::string& source = "") {
-    unique_fd fd = connect_tcp(port, "127.0.0.1", source);
-    if (!fd) return "";
-    ::shutdown(fd.get(), SHUT_WR);
-    auto got = read_to_eof(fd.get(), 5s);
-    if (!got || got->empty()) return "";
-    return got->substr(0, got->find('\n'));
-}
-
-// Polls until `reach` gives `want` or `limit` passes; returns how long it took.
+// Polls until a new connection reaches `want` or `limit` passes; returns how long it took.
 std::optional<std::chrono::milliseconds> until_reaches(std::uint16_t port, const std::string& want,
                                                        std::chrono::milliseconds limit) {
     auto t0 = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - t0 < limit) {
-        if (reach(port) == want)
+        if (first_line_through(port) == want)
             return std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - t0);
         std::this_thread::sleep_for(20ms);
@@ -61,7 +50,7 @@ TEST_CASE("an edit with the sqlite3 CLI moves new connections within the reload 
     write_routing_db(dir.file("routing.db"), {{"a", a.port(), "eu"}, {"b", b.port(), "us"}});
     proxy_process proxy(dir, opts(dir, 2, {"--region", "eu"}));
     for (int i = 0; i < 10; ++i)
-        CHECK(reach(proxy.port()) == "a");
+        CHECK(first_line_through(proxy.port()) == "a");
     auto [rc, out] = run_command(
         {"sqlite3", dir.file("routing.db"), "UPDATE backends SET healthy=0 WHERE id='a'"});
     REQUIRE(rc == 0);
@@ -69,7 +58,7 @@ TEST_CASE("an edit with the sqlite3 CLI moves new connections within the reload 
     REQUIRE(took);
     CHECK(*took < 1500ms);  // the interval is 1 s; the check itself is cheap
     for (int i = 0; i < 10; ++i)
-        CHECK(reach(proxy.port()) == "b");
+        CHECK(first_line_through(proxy.port()) == "b");
     CHECK(proxy.metric("edge_routing_reloads_total{result=\"ok\"}") >= 1);
 }
 
@@ -78,7 +67,7 @@ TEST_CASE("an atomic replacement of the file (rename over it) is picked up") {
     test_backend a(test_backend::mode::banner, "a"), b(test_backend::mode::banner, "b");
     write_routing_db(dir.file("routing.db"), {{"a", a.port()}});
     proxy_process proxy(dir, opts(dir, 1, {}));
-    CHECK(reach(proxy.port()) == "a");
+    CHECK(first_line_through(proxy.port()) == "a");
     write_routing_db(dir.file("next.db"), {{"b", b.port()}});
     std::filesystem::rename(dir.file("next.db"), dir.file("routing.db"));
     CHECK(until_reaches(proxy.port(), "b", 5s));
@@ -92,7 +81,7 @@ TEST_CASE("a WAL-mode writer holding the database open is followed commit by com
     REQUIRE(sqlite3_open(dir.file("routing.db").c_str(), &db) == SQLITE_OK);
     REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
     proxy_process proxy(dir, opts(dir, 1, {"--region", "eu"}));
-    CHECK(reach(proxy.port()) == "a");
+    CHECK(first_line_through(proxy.port()) == "a");
     REQUIRE(sqlite3_exec(db, "UPDATE backends SET healthy=0 WHERE id='a'", nullptr, nullptr,
                          nullptr) == SQLITE_OK);
     CHECK(until_reaches(proxy.port(), "b", 5s));
@@ -108,7 +97,7 @@ TEST_CASE(
     test_backend a(test_backend::mode::banner, "a"), b(test_backend::mode::banner, "b");
     write_routing_db(dir.file("routing.db"), {{"a", a.port()}});
     proxy_process proxy(dir, opts(dir, 2, {"--reload-interval", "200ms"}));
-    CHECK(reach(proxy.port()) == "a");
+    CHECK(first_line_through(proxy.port()) == "a");
     {
         std::ofstream garbage(dir.file("bad.db"), std::ios::binary);
         std::string junk = random_bytes(8192, 99);
@@ -117,7 +106,7 @@ TEST_CASE(
     std::filesystem::rename(dir.file("bad.db"), dir.file("routing.db"));
     std::this_thread::sleep_for(1500ms);  // several reload checks
     for (int i = 0; i < 5; ++i)
-        CHECK(reach(proxy.port()) == "a");  // still serving, same table
+        CHECK(first_line_through(proxy.port()) == "a");  // still serving, same table
     auto failures =
         proxy.metric("edge_routing_reloads_total{result=\"corrupt\"}").value_or(0) +
         proxy.metric("edge_routing_reloads_total{result=\"wrong_schema\"}").value_or(0) +
@@ -139,7 +128,7 @@ TEST_CASE("a missing file at start is picked up when it appears") {
     temp_dir dir;
     test_backend a(test_backend::mode::banner, "a");
     proxy_process proxy(dir, opts(dir, 1, {"--reload-interval", "200ms"}));
-    CHECK(reach(proxy.port()).empty());
+    CHECK(first_line_through(proxy.port()).empty());
     write_routing_db(dir.file("tmp.db"), {{"a", a.port()}});
     std::filesystem::rename(dir.file("tmp.db"), dir.file("routing.db"));
     CHECK(until_reaches(proxy.port(), "a", 5s));
@@ -187,10 +176,10 @@ TEST_CASE("affinity: a client keeps its backend across connections on every work
     std::map<std::string, std::string> first;
     for (int c = 1; c <= 12; ++c) {
         std::string src = "127.0.2." + std::to_string(c);
-        first[src] = reach(proxy.port(), src);
+        first[src] = first_line_through(proxy.port(), src);
         REQUIRE_FALSE(first[src].empty());
         for (int i = 0; i < 15; ++i)
-            CHECK(reach(proxy.port(), src) == first[src]);
+            CHECK(first_line_through(proxy.port(), src) == first[src]);
     }
     std::set<std::string> used;
     for (auto& [src, b] : first)
@@ -208,13 +197,13 @@ TEST_CASE("a bound backend that goes unhealthy loses its clients, who are re-rou
     proxy_process proxy(
         dir, {dir.file("routing.db"), 2, {"--binding-ttl", "60s", "--reload-interval", "200ms"}});
     std::string src = "127.0.3.7";
-    std::string bound = reach(proxy.port(), src);
+    std::string bound = first_line_through(proxy.port(), src);
     REQUIRE_FALSE(bound.empty());
     std::string other = bound == "a" ? "b" : "a";
     exec_sql(dir.file("routing.db"), "UPDATE backends SET healthy=0 WHERE id='" + bound + "'");
     bool moved = false;
     for (int i = 0; i < 100 && !moved; ++i) {
-        moved = reach(proxy.port(), src) == other;
+        moved = first_line_through(proxy.port(), src) == other;
         if (!moved) std::this_thread::sleep_for(50ms);
     }
     REQUIRE(moved);
@@ -222,7 +211,7 @@ TEST_CASE("a bound backend that goes unhealthy loses its clients, who are re-rou
     exec_sql(dir.file("routing.db"), "UPDATE backends SET healthy=1 WHERE id='" + bound + "'");
     std::this_thread::sleep_for(600ms);
     for (int i = 0; i < 10; ++i)
-        CHECK(reach(proxy.port(), src) == other);
+        CHECK(first_line_through(proxy.port(), src) == other);
 }
 
 TEST_CASE("connections already relaying survive their backend's removal") {
@@ -235,7 +224,7 @@ TEST_CASE("connections already relaying survive their backend's removal") {
     REQUIRE(read_exact(live.get(), 3) == std::optional<std::string>("one"));
     exec_sql(dir.file("routing.db"), "UPDATE backends SET deleted=1 WHERE id='a'");
     std::this_thread::sleep_for(800ms);
-    CHECK(reach(proxy.port()).empty());  // new clients have nowhere to go
+    CHECK(first_line_through(proxy.port()).empty());  // new clients have nowhere to go
     REQUIRE(send_all(live.get(), "two"));
     CHECK(read_exact(live.get(), 3) == std::optional<std::string>("two"));  // the old one flows
 }

@@ -181,6 +181,16 @@ std::string random_bytes(std::size_t n, std::uint64_t seed) {
     return s;
 }
 
+std::string first_line_through(std::uint16_t port, const std::string& source,
+                               const std::string& first) {
+    unique_fd fd = connect_tcp(port, "127.0.0.1", source);
+    if (!fd || (!first.empty() && !send_all(fd.get(), first))) return "";
+    ::shutdown(fd.get(), SHUT_WR);
+    auto got = read_to_eof(fd.get(), 15s);
+    if (!got || got->empty()) return "";
+    return got->substr(0, got->find('\n'));
+}
+
 std::uint16_t refused_port() {
     std::uint16_t port = 0;
     unique_fd fd = listen_loopback(port, 1);  // closed at return: the port refuses from now on

@@ -39,6 +39,11 @@ bool wait_closed(int fd, std::chrono::milliseconds timeout = 5000ms);
 std::string random_bytes(std::size_t n, std::uint64_t seed);
 /// A port on 127.0.0.1 with nothing listening (connects are refused).
 std::uint16_t refused_port();
+/// Connects to 127.0.0.1:port (from `source` if given), sends `first` (e.g. a PROXY header),
+/// half-closes, and returns the first line the far end sent (a banner backend's name), or ""
+/// when the connection was closed without one.
+std::string first_line_through(std::uint16_t port, const std::string& source = "",
+                               const std::string& first = "");
 
 /// A backend served by threads of the test process.
 class test_backend {
