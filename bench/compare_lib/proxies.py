@@ -112,7 +112,9 @@ class haproxy(proxy):
         servers = "\n".join(f"    server b{i} {h}:{p}" for i, (h, p) in enumerate(self.env.backends[self.name]))
         text = string.Template((HERE / "haproxy.cfg.in").read_text()).substitute(
             comment=tag, cpu=cpu, maxconn=self.env.maxconn, listen=f"127.0.0.1:{port}",
-            backlog=BACKLOG, servers=servers)
+            backlog=BACKLOG, servers=servers,
+            splice="option splice-auto" if getattr(self.env, "haproxy_splice", True)
+            else "# option splice-auto: off (--haproxy-no-splice)")
         cfg = self.env.work / f"haproxy-{tag}.cfg"
         cfg.write_text(text)
         return ["haproxy", "-db", "-f", str(cfg)]
