@@ -58,8 +58,9 @@ void check_json_networks(const char* mmdb, const char* json_file) {
     REQUIRE(doc.type == json::kind::array);
     std::size_t checked = 0, with_country = 0;
     for (const json& entry : doc.items) {
-        REQUIRE(entry.members.size() == 1);
-        const auto& [cidr, rec] = entry.members[0];
+        REQUIRE(entry.keys.size() == 1);
+        const std::string& cidr = entry.keys[0];
+        const json& rec = entry.values[0];
         std::string want = rec.string_at({"country", "iso_code"});
         if (want.empty()) want = rec.string_at({"registered_country", "iso_code"});
         std::string want_continent = rec.string_at({"continent", "code"});
@@ -184,7 +185,7 @@ TEST_CASE("broken databases: clear errors at open, and lookups without a crash")
         if (!unchecked) continue;
         std::size_t errors = 0, answers = 0;
         for (const json& entry : city.items) {
-            ip_network net = parse_masked(entry.members[0].first);
+            ip_network net = parse_masked(entry.keys[0]);
             for (const auto& p : {net.base, net.last()}) {
                 if ((*unchecked)->lookup(p))
                     ++answers;

@@ -16,13 +16,16 @@ struct json {
     bool b = false;
     double num = 0;
     std::string str;
-    std::vector<json> items;                            // array
-    std::vector<std::pair<std::string, json>> members;  // object, in order
+    std::vector<json> items;  // array
+    // An object's members in file order, as two parallel vectors: a vector of pair<string, json>
+    // inside json itself trips libstdc++'s completeness check under clang 14.
+    std::vector<std::string> keys;
+    std::vector<json> values;
 
     /// The member `key` of an object, or nullptr.
     const json* get(std::string_view key) const {
-        for (const auto& [k, v] : members) {
-            if (k == key) return &v;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            if (keys[i] == key) return &values[i];
         }
         return nullptr;
     }
@@ -159,7 +162,8 @@ struct json {
             while (true) {
                 std::string k = string(t, p);
                 expect(t, p, ':');
-                j.members.emplace_back(std::move(k), value(t, p));
+                j.keys.push_back(std::move(k));
+                j.values.push_back(value(t, p));
                 skip_ws(t, p);
                 if (p < t.size() && t[p] == ',') {
                     ++p;

@@ -315,7 +315,8 @@ int cmd_list(const args& a) {
 // drain, enable, disable, remove: one state change on an active backend.
 int cmd_state(const args& a, const std::string& sub) {
     auto f = parse_flags(a, 1, {}, {});
-    auto [path, id] = db_and_id(f, sub.c_str());
+    auto [path, named_id] = db_and_id(f, sub.c_str());
+    const std::string& id = named_id;  // clang 14 cannot capture a structured binding (below)
     auto db = open_routing_db(path, sqlite_db::mode::read_write);
     write_transaction tx(db);
     auto shape = shape_of(db);
