@@ -32,6 +32,12 @@ static_assert(sizeof(proxy_out::bytes) >= proxy_max_formatted_length);
 
 namespace {
 
+// A deadline in worker ticks: at least one, so that a timeout below the tick still fires.
+std::uint64_t to_ticks(std::chrono::milliseconds d) noexcept {
+    std::uint64_t t = static_cast<std::uint64_t>(d.count()) / tick_ms;
+    return t ? t : 1;
+}
+
 const routing::backend* find_slot(const routing::snapshot* s, std::uint32_t slot) noexcept {
     if (s == nullptr) return nullptr;
     if (slot >= s->index_by_slot.size() || s->index_by_slot[slot] < 0) return nullptr;
@@ -70,9 +76,7 @@ void worker::start_conn(int fd, bool expect_header) noexcept {
     arm_recv(slot, cn, 0);
     if (expect_header) {
         cn.state = conn_state::awaiting_header;
-        std::uint64_t ticks =
-            static_cast<std::uint64_t>(cfg_.proxy_header_timeout.count()) / tick_ms;
-        timers_->schedule(slot, now_tick_ + (ticks ? ticks : 1));
+        timers_->schedule(slot, now_tick_ + to_ticks(cfg_.proxy_header_timeout));
         return;
     }
     route_and_connect(slot, cn);
@@ -330,15 +334,11 @@ void worker::start_relay(std::uint32_t slot, conn& cn) noexcept {
         up.send_busy = true;
         ++cn.pending;
         ring_->prep_send(cn.fd[1], po.bytes, *n, tag(op::proxy_send, slot));
-    } else if (up.queued > 0) {
-        start_send(slot, cn, 0);
-    } else if (up.eof) {
-        pass_eof(slot, cn, 0);
+    } else {
+        forward(slot, cn, 0);
     }
-    if (cn.state == conn_state::relaying) {
-        std::uint64_t idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout.count()) / tick_ms;
-        timers_->schedule(slot, now_tick_ + (idle_ticks ? idle_ticks : 1));
-    }
+    if (cn.state == conn_state::relaying)
+        timers_->schedule(slot, now_tick_ + to_ticks(cfg_.idle_timeout));
 }
 
 void worker::on_proxy_sent(std::uint32_t slot, conn& cn, const completion& c) noexcept {
@@ -353,10 +353,15 @@ void worker::on_proxy_sent(std::uint32_t slot, conn& cn, const completion& c) no
         close_conn(slot, cn, close_reason::backend_error);
         return;
     }
-    if (up.queued > 0)
-        start_send(slot, cn, 0);
-    else if (up.eof)
-        pass_eof(slot, cn, 0);
+    forward(slot, cn, 0);
+}
+
+void worker::forward(std::uint32_t slot, conn& cn, unsigned half) noexcept {
+    relay_half& h = cn.half[half];
+    if (h.queued > 0)
+        start_send(slot, cn, half);
+    else if (h.eof)
+        pass_eof(slot, cn, half);
 }
 
 void worker::arm_recv(std::uint32_t slot, conn& cn, unsigned side, bool poll_first) noexcept {
@@ -534,10 +539,7 @@ void worker::on_send(std::uint32_t slot, conn& cn, unsigned half, const completi
         return;
     }
     cn.last_active = static_cast<std::uint32_t>(now_tick_);
-    if (h.queued > 0)
-        start_send(slot, cn, half);
-    else if (h.eof)
-        pass_eof(slot, cn, half);
+    forward(slot, cn, half);
     if (cn.state == conn_state::closing) return;
     if (h.recv_paused && !h.recv_armed && h.queued_bytes <= cfg_.max_inflight / 2 && !h.eof) {
         h.recv_paused = false;
@@ -644,8 +646,7 @@ void worker::on_timer(std::uint32_t slot) noexcept {
         return;
     }
     if (cn.state != conn_state::relaying) return;
-    std::uint64_t idle_ticks = static_cast<std::uint64_t>(cfg_.idle_timeout.count()) / tick_ms;
-    if (idle_ticks == 0) idle_ticks = 1;
+    const std::uint64_t idle_ticks = to_ticks(cfg_.idle_timeout);
     std::uint64_t quiet = now_tick_ - cn.last_active;
     if (quiet >= idle_ticks) {
         close_conn(slot, cn, close_reason::idle_timeout);

@@ -49,6 +49,24 @@ void simple(out_it o, std::span<const worker_metrics* const> ws, const char* nam
     fmt::format_to(o, "{} {}\n", name, sum(ws, get));
 }
 
+// The _bucket lines of one histogram series labelled `label`=`value`: count(i) is bucket i's
+// own count, i == N the one above the last bound. Returns the total, for _count.
+template <class Bound, std::size_t N, class F>
+std::uint64_t buckets(out_it o, const char* name, const char* label, const auto& value,
+                      const std::array<Bound, N>& bounds, F&& count) {
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i <= N; ++i) {
+        cumulative += count(i);
+        if (i < N)
+            fmt::format_to(o, "{}_bucket{{{}=\"{}\",le=\"{}\"}} {}\n", name, label, value,
+                           bounds[i], cumulative);
+        else
+            fmt::format_to(o, "{}_bucket{{{}=\"{}\",le=\"+Inf\"}} {}\n", name, label, value,
+                           cumulative);
+    }
+    return cumulative;
+}
+
 template <std::size_t N, class F>
 void labelled(out_it o, std::span<const worker_metrics* const> ws, const char* name,
               const char* help, const char* label, const std::array<const char*, N>& values,
@@ -154,18 +172,10 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     header(o, "edge_worker_loop_busy_us", "histogram",
            "Time a worker's loop iteration spent working (not waiting), microseconds");
     for (std::size_t i = 0; i < ws.size(); ++i) {
-        std::uint64_t cumulative = 0;
-        for (std::size_t b = 0; b < ws[i]->loop_busy.size(); ++b) {
-            cumulative += ws[i]->loop_busy[b].get();
-            if (b < loop_busy_bounds_us.size())
-                fmt::format_to(o, "edge_worker_loop_busy_us_bucket{{worker=\"{}\",le=\"{}\"}} {}\n",
-                               i, loop_busy_bounds_us[b], cumulative);
-            else
-                fmt::format_to(o,
-                               "edge_worker_loop_busy_us_bucket{{worker=\"{}\",le=\"+Inf\"}} {}\n",
-                               i, cumulative);
-        }
-        fmt::format_to(o, "edge_worker_loop_busy_us_count{{worker=\"{}\"}} {}\n", i, cumulative);
+        std::uint64_t total =
+            buckets(o, "edge_worker_loop_busy_us", "worker", i, loop_busy_bounds_us,
+                    [&](std::size_t b) { return ws[i]->loop_busy[b].get(); });
+        fmt::format_to(o, "edge_worker_loop_busy_us_count{{worker=\"{}\"}} {}\n", i, total);
     }
     header(o, "edge_worker_loop_busy_max_us", "gauge",
            "Longest loop iteration of a worker since start, microseconds");
@@ -261,18 +271,11 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     header(o, "edge_backend_latency_ms", "histogram", "Time to connect to a backend, milliseconds");
     for (const routing::backend& b : snap->backends) {
         std::string id = escape(b.id);
-        std::uint64_t cumulative = 0;
-        for (std::size_t i = 0; i <= latency_bounds_ms.size(); ++i) {
-            cumulative +=
-                per_backend(b, [i](const backend_counters& c) { return c.latency[i].get(); });
-            if (i < latency_bounds_ms.size())
-                fmt::format_to(o, "edge_backend_latency_ms_bucket{{backend=\"{}\",le=\"{}\"}} {}\n",
-                               id, latency_bounds_ms[i], cumulative);
-            else
-                fmt::format_to(o,
-                               "edge_backend_latency_ms_bucket{{backend=\"{}\",le=\"+Inf\"}} {}\n",
-                               id, cumulative);
-        }
+        std::uint64_t cumulative = buckets(
+            o, "edge_backend_latency_ms", "backend", id, latency_bounds_ms, [&](std::size_t i) {
+                return per_backend(b,
+                                   [i](const backend_counters& c) { return c.latency[i].get(); });
+            });
         std::uint64_t sum_us =
             per_backend(b, [](const backend_counters& c) { return c.latency_sum_us.get(); });
         fmt::format_to(o, "edge_backend_latency_ms_sum{{backend=\"{}\"}} {:.3f}\n", id,

@@ -115,7 +115,7 @@ struct worker_metrics {
     counter loop_iterations;
     /// Time one loop iteration spent working (completions, timers, messages; not the wait), by
     /// upper bound in µs; and the longest seen.
-    std::array<counter, 6> loop_busy;  // ≤10, ≤100, ≤1000, ≤10000, ≤100000 µs, more
+    std::array<counter, loop_busy_bounds_us.size() + 1> loop_busy;  // last: above 100000 µs
     gauge loop_busy_max_us;
     counter completions;
     counter ring_enters;

@@ -133,6 +133,8 @@ class worker {
     void on_recv(std::uint32_t slot, conn& cn, unsigned side, const completion& c) noexcept;
     void start_send(std::uint32_t slot, conn& cn, unsigned half) noexcept;
     void on_send(std::uint32_t slot, conn& cn, unsigned half, const completion& c) noexcept;
+    /// A half that may send: its next queued bytes, or its EOF once everything is sent.
+    void forward(std::uint32_t slot, conn& cn, unsigned half) noexcept;
     void pass_eof(std::uint32_t slot, conn& cn, unsigned half) noexcept;
     void close_conn(std::uint32_t slot, conn& cn, close_reason why) noexcept;
     void reject_conn(std::uint32_t slot, conn& cn, reject_reason why) noexcept;

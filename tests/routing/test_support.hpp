@@ -8,21 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace edge::routing::test {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
-class temp_dir {
-  public:
-    temp_dir();
-    ~temp_dir();
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const std::string& path() const { return path_; }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};
+/// The test suite's one temporary directory (tests/support/temp_dir.hpp).
+using edge::test::temp_dir;
 
 /// Runs `sql` on the database at `path` (created if missing) through the SQLite C API; throws
 /// on error.
