@@ -7,8 +7,8 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "base/socket_address.hpp"
 #include "base/unique_fd.hpp"
-#include "engine/address.hpp"
 
 namespace edge::engine {
 

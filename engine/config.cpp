@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "geo/types.hpp"
+
 namespace edge::engine {
 
 namespace {
@@ -34,7 +36,7 @@ std::vector<std::string> split(std::string_view s, char sep) {
 }
 
 socket_address need_address(std::string_view what, std::string_view v) {
-    auto a = parse_address(v);
+    auto a = parse_socket_address(v);
     if (!a)
         throw config_error(
             fmt::format("{}: '{}' is not an address (want IP:PORT or [IPv6]:PORT)", what, v));
@@ -286,7 +288,7 @@ std::string usage_text() {
 
 parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& env, config& out) {
     out = config{};
-    out.metrics = parse_address("127.0.0.1:9090");
+    out.metrics = parse_socket_address("127.0.0.1:9090");
     // Environment first, so that flags override it.
     for (const option_spec& o : options) {
         if (o.env == nullptr) continue;
@@ -324,7 +326,7 @@ parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& 
         spec->apply(out, value, true);
     }
     if (out.listen.empty() && out.listen_proxy.empty())
-        out.listen.push_back(*parse_address("0.0.0.0:8080"));
+        out.listen.push_back(*parse_socket_address("0.0.0.0:8080"));
     if (out.cpus.empty()) out.cpus = allowed_cpus();
     if (!out.region.empty() && !geo::region_code::parse(out.region))
         throw config_error(

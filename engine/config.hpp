@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/log.hpp"
-#include "engine/address.hpp"
+#include "base/socket_address.hpp"
 
 namespace edge::engine {
 

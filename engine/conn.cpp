@@ -68,9 +68,7 @@ void worker::start_conn(int fd, bool expect_header) noexcept {
         reject_conn(slot, cn, reject_reason::client_gone);
         return;
     }
-    routing::endpoint& client = cn.client;
-    std::memcpy(&client.addr, &ss, std::min<std::size_t>(len, sizeof(client.addr)));
-    client.len = len;
+    cn.client = socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
     // Receive from the client at once: bytes it sends while the backend connects wait in the
     // queue, and an early reset or FIN is noticed.
     arm_recv(slot, cn, 0);
@@ -323,7 +321,8 @@ void worker::start_relay(std::uint32_t slot, conn& cn) noexcept {
             sockaddr_storage ss{};
             socklen_t len = sizeof(ss);
             if (getsockname(cn.fd[0], reinterpret_cast<sockaddr*>(&ss), &len) == 0)
-                assign(po.destination, reinterpret_cast<sockaddr*>(&ss), len);
+                po.destination =
+                    socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
         }
         auto n = format_proxy_header(cn.send_proxy == 1 ? proxy_version::v1 : proxy_version::v2,
                                      cn.client, po.destination, std::span<std::uint8_t>(po.bytes));

@@ -38,7 +38,7 @@ inline constexpr unsigned max_connect_attempts = 8;
 /// to send-proxy backends): the address the client dialled, as a received header said, and the
 /// header bytes while their send is in flight.
 struct proxy_out {
-    routing::endpoint destination;
+    socket_address destination;
     std::uint8_t bytes[112];  // at least proxy_max_formatted_length (checked in conn.cpp)
 };
 
@@ -83,7 +83,7 @@ struct conn {
     std::uint32_t tried[max_connect_attempts] = {};
     std::uint64_t connect_start_ns = 0;
 
-    routing::endpoint client;  // the client's address (from the socket, or a PROXY header)
+    socket_address client;  // the client's address (from the socket, or a PROXY header)
     relay_half half[2];
 };
 

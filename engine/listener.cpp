@@ -28,9 +28,7 @@ result<socket_address> bound_address(int fd) noexcept {
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return errno_error();
-    socket_address a;
-    assign(a, reinterpret_cast<sockaddr*>(&ss), len);
-    return a;
+    return socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 }  // namespace edge::engine

@@ -4,8 +4,8 @@
 // on one core (a cross-core wake-up costs tens of microseconds here).
 
 #include "base/result.hpp"
+#include "base/socket_address.hpp"
 #include "base/unique_fd.hpp"
-#include "engine/address.hpp"
 
 namespace edge::engine {
 

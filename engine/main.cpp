@@ -121,9 +121,9 @@ int main(int argc, char** argv) {
             if (!fd)
                 return fail(fmt::format("cannot listen on {}: {}", to_string(addr),
                                         error_text(fd.error())));
-            if (w == 0 && port_of(addr) == 0) {
+            if (w == 0 && addr.port() == 0) {
                 auto bound = bound_address(fd->get());
-                if (bound) set_port(addr, port_of(*bound));
+                if (bound) addr.set_port(bound->port());
             }
             listeners[w].emplace_back(std::move(*fd), spec.proxy_protocol);
         }

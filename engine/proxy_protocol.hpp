@@ -16,12 +16,9 @@
 #include <span>
 
 #include "base/result.hpp"
-#include "routing/types.hpp"
+#include "base/socket_address.hpp"
 
 namespace edge::engine {
-
-/// A socket address as the kernel holds it (same type as engine/address.hpp's).
-using socket_address = routing::endpoint;
 
 /// The longest v1 header, CRLF included (the specification's bound).
 inline constexpr std::size_t proxy_v1_max_length = 107;

@@ -12,19 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "base/socket_address.hpp"
 #include "geo/types.hpp"
 
 namespace edge::routing {
-
-/// A backend's socket address, ready for connect(2).
-struct endpoint {
-    union {
-        sockaddr sa;
-        sockaddr_in v4;
-        sockaddr_in6 v6;
-    } addr{};
-    socklen_t len = 0;
-};
 
 /// State of one backend id that outlives snapshots and is shared by all workers.
 struct backend_shared {
@@ -39,8 +30,8 @@ struct backend {
     std::string id;
     std::string app;
     geo::region_code region;
-    geo::country_code country;  // unknown when the table has no country column or it is NULL
-    endpoint address;
+    geo::country_code country;     // unknown when the table has no country column or it is NULL
+    socket_address address;        // ready for connect(2)
     std::uint32_t weight = 1;      // 0 in the table counts as 1
     std::uint32_t soft_limit = 1;  // 0 in the table counts as 1
     std::uint32_t hard_limit = 0;  // 0 = unlimited

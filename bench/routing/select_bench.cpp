@@ -29,7 +29,7 @@ snapshot_ptr make(backend_registry& reg, int n, bool equal) {
         int c = equal ? 0 : static_cast<int>(rng() % 10);
         b.country = *edge::geo::country_code::parse(countries[c]);
         b.region = *edge::geo::region_code::parse(regions[c / 2]);
-        b.address = *parse_ip_literal("10.0.0.1", static_cast<std::uint16_t>(1000 + i));
+        b.address = *edge::parse_ip_literal("10.0.0.1", static_cast<std::uint16_t>(1000 + i));
         b.weight = equal ? 1 : 1 + rng() % 4;
         b.soft_limit = equal ? 100 : 50 + rng() % 200;
         b.hard_limit = (!equal && i % 4 == 0) ? 1000 : 0;

@@ -27,8 +27,8 @@ std::vector<backend> validated_rows(int n) {
         b.id = fmt::format("backend-{}", i);
         b.region = *edge::geo::region_code::parse(i % 3 ? "sa" : "eu");
         b.country = *edge::geo::country_code::parse(i % 2 ? "BR" : "DE");
-        b.address =
-            *parse_ip_literal(fmt::format("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255), 8080);
+        b.address = *edge::parse_ip_literal(
+            fmt::format("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255), 8080);
         b.healthy = i % 10 != 0;
         v.push_back(std::move(b));
     }

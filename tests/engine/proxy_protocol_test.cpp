@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+using namespace edge;
 using namespace edge::engine;
 
 namespace {

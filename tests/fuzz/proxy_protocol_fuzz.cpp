@@ -11,6 +11,7 @@
 
 #include "engine/proxy_protocol.hpp"
 
+using namespace edge;
 using namespace edge::engine;
 
 namespace {

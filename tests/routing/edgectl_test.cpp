@@ -108,13 +108,13 @@ TEST_CASE("backend add: what the proxy loads", "[edgectl]") {
     CHECK(b->region.str() == "sa");
     CHECK(b->country.str() == "BR");
     CHECK(b->app == "web");
-    CHECK(format_endpoint(b->address) == "10.1.2.3:8080");
+    CHECK(to_string(b->address) == "10.1.2.3:8080");
     CHECK(b->weight == 3);
     CHECK(b->soft_limit == 50);
     CHECK(b->hard_limit == 200);
     CHECK(b->healthy);
     CHECK_FALSE(find(l, "v6")->healthy);
-    CHECK(format_endpoint(find(l, "v6")->address) == "[fd00::7]:443");
+    CHECK(to_string(find(l, "v6")->address) == "[fd00::7]:443");
     // Stored normalised, for edgeProxy's exact comparisons too.
     auto raw = run_process({"sqlite3", db, "SELECT region, country FROM backends WHERE id='br-1'"});
     CHECK(raw.out == "sa|BR\n");
@@ -171,7 +171,7 @@ TEST_CASE("backend add twice fails; set changes fields; unknown ids fail", "[edg
         "already exists"));
     expect(0, {"backend", "set", db, "a", "--port", "81", "--hard-limit", "9", "--country", "AR"});
     auto l = load(db);
-    CHECK(format_endpoint(find(l, "a")->address) == "10.0.0.1:81");
+    CHECK(to_string(find(l, "a")->address) == "10.0.0.1:81");
     CHECK(find(l, "a")->hard_limit == 9);
     CHECK(find(l, "a")->country.str() == "AR");
     expect(0, {"backend", "set", db, "a", "--country", "none"});

@@ -72,7 +72,7 @@ TEST_CASE("loads edgeProxy's table with the country column", "[loader]") {
     CHECK(b.id == "br-1");
     CHECK(b.region.str() == "sa");
     CHECK(b.country.str() == "BR");
-    CHECK(format_endpoint(b.address) == "10.0.0.1:8080");
+    CHECK(to_string(b.address) == "10.0.0.1:8080");
     CHECK(b.shared != nullptr);
     CHECK(b.generation != 0);
     CHECK(r.snap->pop_region.str() == "sa");

@@ -52,7 +52,7 @@ TEST_CASE("a good row becomes a backend", "[validation]") {
     CHECK(b.app == "app");
     CHECK(b.region == *edge::geo::region_code::parse("sa"));
     CHECK(b.country == *edge::geo::country_code::parse("BR"));
-    CHECK(format_endpoint(b.address) == "10.0.0.1:8080");
+    CHECK(to_string(b.address) == "10.0.0.1:8080");
     CHECK(b.weight == 2);
     CHECK(b.soft_limit == 100);
     CHECK(b.hard_limit == 200);
@@ -125,9 +125,9 @@ TEST_CASE("port outside 1-65535 or not an integer", "[validation]") {
     r.port = db_value::of_real(80.5);
     CHECK(reject_reason(r) == "port 80.5 is not an integer");
     r.port = db_value::of(std::string(" 443 "));  // text holding an integer is fine
-    CHECK(format_endpoint(accept(r).address) == "10.0.0.1:443");
+    CHECK(to_string(accept(r).address) == "10.0.0.1:443");
     r.port = db_value::of(std::int64_t{65535});
-    CHECK(format_endpoint(accept(r).address) == "10.0.0.1:65535");
+    CHECK(to_string(accept(r).address) == "10.0.0.1:65535");
 }
 
 TEST_CASE("negative weight or limits", "[validation]") {
@@ -170,10 +170,10 @@ TEST_CASE("unparseable address", "[validation]") {
 TEST_CASE("IPv6 literals, with or without brackets", "[validation]") {
     raw_row r = good_row();
     r.wg_ip = db_value::of(std::string("fd00::1"));
-    CHECK(format_endpoint(accept(r).address) == "[fd00::1]:8080");
+    CHECK(to_string(accept(r).address) == "[fd00::1]:8080");
     r.wg_ip = db_value::of(std::string("[::1]"));
     backend b = accept(r);
-    CHECK(format_endpoint(b.address) == "[::1]:8080");
+    CHECK(to_string(b.address) == "[::1]:8080");
     CHECK(b.address.len == sizeof(sockaddr_in6));
 }
 
@@ -181,7 +181,7 @@ TEST_CASE("host names resolve, or reject the row", "[validation]") {
     raw_row r = good_row();
     r.wg_ip = db_value::of(std::string("localhost"));
     backend b = accept(r);
-    std::string a = format_endpoint(b.address);
+    std::string a = to_string(b.address);
     CHECK((a == "127.0.0.1:8080" || a == "[::1]:8080"));
     // .invalid never resolves (RFC 6761).
     r.wg_ip = db_value::of(std::string("no-such-backend.invalid"));

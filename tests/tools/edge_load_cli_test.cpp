@@ -51,12 +51,12 @@ TEST_CASE("endpoints and source sets") {
     auto e = parse_endpoint("127.0.0.1:8080");
     REQUIRE(e);
     CHECK(e->port() == 8080);
-    CHECK(e->to_string() == "127.0.0.1:8080");
+    CHECK(to_string(*e) == "127.0.0.1:8080");
     CHECK(e->is_loopback());
     auto v6 = parse_endpoint("[::1]:443");
     REQUIRE(v6);
-    CHECK(v6->to_string() == "[::1]:443");
-    CHECK(parse_endpoint("localhost:1")->to_string() == "127.0.0.1:1");
+    CHECK(to_string(*v6) == "[::1]:443");
+    CHECK(to_string(*parse_endpoint("localhost:1")) == "127.0.0.1:1");
     CHECK_FALSE(parse_endpoint("127.0.0.1").has_value());
     CHECK_FALSE(parse_endpoint("127.0.0.1:70000").has_value());
     CHECK_FALSE(parse_endpoint("::1:80").has_value());
@@ -65,12 +65,12 @@ TEST_CASE("endpoints and source sets") {
     auto s = source_set::parse("127.1.0.0/30,127.2.0.5-127.2.0.7,127.3.0.9");
     REQUIRE(s);
     CHECK(s->size() == 2 + 3 + 1);  // /30 without network and broadcast addresses
-    CHECK(s->at(0).to_string() == "127.1.0.1:0");
-    CHECK(s->at(1).to_string() == "127.1.0.2:0");
-    CHECK(s->at(2).to_string() == "127.2.0.5:0");
-    CHECK(s->at(4).to_string() == "127.2.0.7:0");
-    CHECK(s->at(5).to_string() == "127.3.0.9:0");
-    CHECK(s->at(6).to_string() == "127.1.0.1:0");  // round-robin
+    CHECK(to_string(s->at(0)) == "127.1.0.1:0");
+    CHECK(to_string(s->at(1)) == "127.1.0.2:0");
+    CHECK(to_string(s->at(2)) == "127.2.0.5:0");
+    CHECK(to_string(s->at(4)) == "127.2.0.7:0");
+    CHECK(to_string(s->at(5)) == "127.3.0.9:0");
+    CHECK(to_string(s->at(6)) == "127.1.0.1:0");  // round-robin
     CHECK_FALSE(source_set::parse("127.0.0.9-127.0.0.1").has_value());
     CHECK_FALSE(source_set::parse("127.0.0.0/33").has_value());
 }

@@ -28,8 +28,8 @@ constexpr std::uint64_t operator""_s(unsigned long long v) {
 
 struct options {
     mode run_mode = mode::rate;
-    std::vector<endpoint> targets;  // client modes: connections go round-robin
-    std::vector<endpoint> listen;   // serve
+    std::vector<socket_address> targets;  // client modes: connections go round-robin
+    std::vector<socket_address> listen;   // serve
     std::optional<source_set> sources;
     bool sources_disabled = false;  // --source none
     unsigned threads = 1;

@@ -58,7 +58,7 @@ int run_client(const options& o, client_mode& m) {
     r.mode = std::string(mode_name(o.run_mode));
     r.unit = m.unit;
     for (const auto& t : o.targets)
-        r.targets.push_back(t.to_string());
+        r.targets.push_back(to_string(t));
     r.threads = o.threads;
     std::uint64_t end = c.start_ns;
     for (const auto& s : stats)

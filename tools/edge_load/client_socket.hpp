@@ -11,7 +11,7 @@
 namespace edge::load {
 
 /// Returns the new socket, or a negative errno; any thread.
-int open_client_socket(const endpoint& target, const source_set* sources, std::uint64_t index,
+int open_client_socket(const socket_address& target, const source_set* sources, std::uint64_t index,
                        bool nodelay) noexcept;
 
 }  // namespace edge::load

@@ -18,91 +18,30 @@ std::optional<std::uint32_t> parse_ipv4(std::string_view s) {
     return ntohl(a.s_addr);
 }
 
-endpoint ipv4_endpoint(std::uint32_t host_order, std::uint16_t port) {
-    endpoint e;
-    auto* sin = reinterpret_cast<sockaddr_in*>(&e.addr);
-    sin->sin_family = AF_INET;
-    sin->sin_addr.s_addr = htonl(host_order);
-    sin->sin_port = htons(port);
-    e.len = sizeof(sockaddr_in);
-    return e;
+socket_address ipv4_endpoint(std::uint32_t host_order, std::uint16_t port) {
+    std::uint32_t be = htonl(host_order);
+    return socket_address::from_v4(reinterpret_cast<const std::uint8_t*>(&be), port);
 }
 
-std::optional<endpoint> parse_host(std::string_view host, std::uint16_t port) {
+std::optional<socket_address> parse_host(std::string_view host, std::uint16_t port) {
     if (host == "localhost") host = "127.0.0.1";
-    if (auto v4 = parse_ipv4(host)) return ipv4_endpoint(*v4, port);
-    std::string z(host);
-    in6_addr a6{};
-    if (inet_pton(AF_INET6, z.c_str(), &a6) != 1) return std::nullopt;
-    endpoint e;
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&e.addr);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_addr = a6;
-    sin6->sin6_port = htons(port);
-    e.len = sizeof(sockaddr_in6);
-    return e;
+    return parse_ip_literal(host, port);
 }
 
 }  // namespace
 
-std::uint16_t endpoint::port() const noexcept {
-    if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
-}
-
-void endpoint::set_port(std::uint16_t p) noexcept {
-    if (family() == AF_INET)
-        reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(p);
-    else
-        reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port = htons(p);
-}
-
-bool endpoint::is_loopback() const noexcept {
-    if (family() == AF_INET)
-        return (ntohl(reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr.s_addr) >> 24) == 127;
-    return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr);
-}
-
-std::string endpoint::to_string() const {
-    char buf[INET6_ADDRSTRLEN] = {};
-    if (family() == AF_INET) {
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, buf, sizeof buf);
-        return fmt::format("{}:{}", buf, port());
-    }
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, buf, sizeof buf);
-    return fmt::format("[{}]:{}", buf, port());
-}
-
-endpoint endpoint::of_socket(int fd) {
-    endpoint e;
-    e.len = sizeof e.addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&e.addr), &e.len) != 0)
+socket_address local_address_of(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
         throw std::runtime_error(fmt::format("getsockname: {}", std::strerror(errno)));
-    return e;
+    return socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
-std::optional<endpoint> parse_endpoint(std::string_view text) {
-    std::string_view host;
-    std::string_view port_text;
-    if (!text.empty() && text.front() == '[') {
-        auto close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
-            return std::nullopt;
-        host = text.substr(1, close - 1);
-        port_text = text.substr(close + 2);
-    } else {
-        auto colon = text.rfind(':');
-        if (colon == std::string_view::npos) return std::nullopt;
-        host = text.substr(0, colon);
-        port_text = text.substr(colon + 1);
-        if (host.find(':') != std::string_view::npos) return std::nullopt;  // bare IPv6
-    }
-    unsigned port = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535 ||
-        port_text.empty())
-        return std::nullopt;
-    return parse_host(host, std::uint16_t(port));
+std::optional<socket_address> parse_endpoint(std::string_view text) {
+    if (text.starts_with("localhost:"))
+        return parse_socket_address(fmt::format("127.0.0.1{}", text.substr(9)));
+    return parse_socket_address(text);
 }
 
 std::optional<source_set> source_set::parse(std::string_view text) {
@@ -156,12 +95,12 @@ source_set source_set::ipv4_run(std::uint32_t first, std::uint32_t n) {
     return set;
 }
 
-endpoint source_set::at(std::uint64_t i) const {
+socket_address source_set::at(std::uint64_t i) const {
     i %= total_;
     for (const auto& r : ranges_) {
         if (i < r.count) {
             if (r.first.family() != AF_INET) return r.first;
-            auto base = ntohl(reinterpret_cast<const sockaddr_in*>(&r.first.addr)->sin_addr.s_addr);
+            auto base = ntohl(r.first.addr.v4.sin_addr.s_addr);
             return ipv4_endpoint(base + std::uint32_t(i), 0);
         }
         i -= r.count;

@@ -104,7 +104,7 @@ class bulk_worker final : public worker {
         ++active_;
         st_.attempted.add();
         const std::uint64_t n = (started_ - 1) * o_.threads + index_;
-        const endpoint& dst = o_.targets[n % o_.targets.size()];
+        const socket_address& dst = o_.targets[n % o_.targets.size()];
         s.fd = open_client_socket(dst, o_.sources ? &*o_.sources : nullptr, n, false);
         if (s.fd < 0) {
             const int err = s.fd;
@@ -112,7 +112,7 @@ class bulk_worker final : public worker {
             return fail(i, classify_errno(err), err);
         }
         s.connect_busy = true;
-        ring_.prep_connect(file_ref::plain(s.fd), dst.sa(), dst.len,
+        ring_.prep_connect(file_ref::plain(s.fd), dst.data(), dst.len,
                            make_tag(op::connect, i, s.gen), sqe_none);
     }
 

@@ -136,7 +136,7 @@ class hold_worker final : public worker {
     void open(unsigned i) {
         conn& k = conns_[i];
         const std::uint64_t global = std::uint64_t(i) * o_.threads + index_;
-        const endpoint& dst = o_.targets[global % o_.targets.size()];
+        const socket_address& dst = o_.targets[global % o_.targets.size()];
         st_.attempted.add();
         k.gen += 1;
         const int fd = open_client_socket(dst, sources_, global, false);
@@ -155,7 +155,7 @@ class hold_worker final : public worker {
         const bool sends = o_.send_bytes > 0;
         const bool recvs = o_.recv_bytes > 0;
         ring_.reserve(3);
-        ring_.prep_connect(f, dst.sa(), dst.len, make_tag(op::connect, i, k.gen),
+        ring_.prep_connect(f, dst.data(), dst.len, make_tag(op::connect, i, k.gen),
                            sends || recvs ? sqe_link : sqe_none);
         if (sends)
             ring_.prep_send(f, pattern_at(0), o_.send_bytes, make_tag(op::send, i, k.gen),

@@ -153,7 +153,7 @@ class rate_worker final : public worker {
         ++started_;
         ++active_;
         st_.attempted.add();
-        const endpoint& dst = o_.targets[next_target_++ % o_.targets.size()];
+        const socket_address& dst = o_.targets[next_target_++ % o_.targets.size()];
         ring_.reserve(4);
         if (plain_) {
             s.fd = open_client_socket(dst, &*o_.sources, global_index(), false);
@@ -164,7 +164,7 @@ class rate_worker final : public worker {
         }
         const file_ref f = file_of(i);
         const bool sends = o_.send_bytes > 0;
-        ring_.prep_connect(f, dst.sa(), dst.len, make_tag(op::connect, i, s.gen),
+        ring_.prep_connect(f, dst.data(), dst.len, make_tag(op::connect, i, s.gen),
                            sends || wants_recv_ ? sqe_link : sqe_none);
         if (sends)
             ring_.prep_send(f, pattern_at(0), o_.send_bytes, make_tag(op::send, i, s.gen),

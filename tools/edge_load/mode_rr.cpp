@@ -133,7 +133,7 @@ class rr_worker final : public worker {
 
     void connect(unsigned i) {
         conn& k = conns_[i];
-        const endpoint& dst =
+        const socket_address& dst =
             o_.targets[(std::uint64_t(i) * o_.threads + index_) % o_.targets.size()];
         const source_set* src = o_.sources ? &*o_.sources : nullptr;
         const bool listed = k.listed;  // a stale idle_ entry may still name this slot
@@ -150,7 +150,7 @@ class rr_worker final : public worker {
         k.t0 = now_;
         k.deadline = now_ + o_.timeout_ns;
         ++connecting_;
-        ring_.prep_connect(file_ref::plain(k.fd), dst.sa(), dst.len,
+        ring_.prep_connect(file_ref::plain(k.fd), dst.data(), dst.len,
                            make_tag(op::connect, i, k.gen), sqe_none);
     }
 

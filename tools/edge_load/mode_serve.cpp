@@ -306,7 +306,7 @@ class serve_worker final : public worker {
     std::uint64_t now_ = 0;
 };
 
-unique_fd make_listener(const endpoint& at, const options& o) {
+unique_fd make_listener(const socket_address& at, const options& o) {
     auto fd = unique_fd::from_syscall(::socket(at.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) throw std::runtime_error(fmt::format("socket: {}", error_text(fd.error())));
     const int one = 1;
@@ -320,11 +320,10 @@ unique_fd make_listener(const endpoint& at, const options& o) {
         setsockopt(fd->get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
     if (at.family() == AF_INET6) setsockopt(fd->get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (::bind(fd->get(), at.sa(), at.len) != 0)
-        throw std::runtime_error(fmt::format("bind {}: {}", at.to_string(), std::strerror(errno)));
+    if (::bind(fd->get(), at.data(), at.len) != 0)
+        throw std::runtime_error(fmt::format("bind {}: {}", to_string(at), std::strerror(errno)));
     if (::listen(fd->get(), int(o.backlog)) != 0)
-        throw std::runtime_error(
-            fmt::format("listen {}: {}", at.to_string(), std::strerror(errno)));
+        throw std::runtime_error(fmt::format("listen {}: {}", to_string(at), std::strerror(errno)));
     return std::move(*fd);
 }
 
@@ -374,15 +373,15 @@ int run_serve(const options& o) {
 
     std::vector<std::vector<unique_fd>> per_thread(o.threads);
     std::vector<std::string> bound;
-    for (const endpoint& want : o.listen) {
-        endpoint at = want;
+    for (const socket_address& want : o.listen) {
+        socket_address at = want;
         for (unsigned t = 0; t < o.threads; ++t) {
             unique_fd fd = make_listener(at, o);
-            if (t == 0) at = endpoint::of_socket(fd.get());  // port 0 → the port the kernel chose
+            if (t == 0) at = local_address_of(fd.get());  // port 0 → the port the kernel chose
             per_thread[t].push_back(std::move(fd));
         }
-        bound.push_back(at.to_string());
-        fmt::print("listening {}\n", at.to_string());
+        bound.push_back(to_string(at));
+        fmt::print("listening {}\n", to_string(at));
     }
     std::fflush(stdout);
 

@@ -76,8 +76,8 @@ void apply_flags(const flag_set& f, raw_row& row, bool has_country) {
 // accepted without asking DNS (for a database edited away from the proxy's network).
 void validate(const raw_row& row, bool resolve) {
     raw_row check = row;
-    if (!resolve && row.wg_ip.t == db_value::type::text &&
-        !routing::parse_ip_literal(row.wg_ip.s, 1) && routing::is_host_name(row.wg_ip.s))
+    if (!resolve && row.wg_ip.t == db_value::type::text && !parse_ip_literal(row.wg_ip.s, 1) &&
+        routing::is_host_name(row.wg_ip.s))
         check.wg_ip = db_value::of(std::string("192.0.2.1"));
     routing::address_resolver resolver;
     if (auto v = routing::validate_row(check, resolver); !v) throw usage_error(v.error());

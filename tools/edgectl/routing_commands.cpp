@@ -105,7 +105,7 @@ int cmd_show(const args& a) {
                                         b.app,
                                         b.region.str(),
                                         b.country.known() ? b.country.str() : "-",
-                                        routing::format_endpoint(b.address),
+                                        to_string(b.address),
                                         std::to_string(b.weight),
                                         std::to_string(b.soft_limit),
                                         b.hard_limit ? std::to_string(b.hard_limit) : "unlimited",
