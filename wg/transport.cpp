@@ -1,0 +1,177 @@
+#include "wg/transport.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "wg/crypto/chacha20poly1305.hpp"
+
+namespace edge::wg {
+namespace {
+
+namespace crypto = edge::wg::crypto;
+
+// Packets handed to the AEAD per call: the batch kernels' natural size, on the stack.
+constexpr std::size_t k_chunk = 64;
+
+// The IP packet's own length (IPv4 total length, IPv6 40 + payload length), or 0 when the
+// bytes are not a well-formed header that fits in them.
+std::size_t ip_length(std::span<const std::uint8_t> p) noexcept {
+    if (p.empty()) return 0;
+    if (p[0] >> 4 == 4) {
+        if (p.size() < 20) return 0;
+        const std::size_t n = std::size_t(p[2]) << 8 | p[3];
+        return n >= 20 && n <= p.size() ? n : 0;
+    }
+    if (p[0] >> 4 == 6) {
+        if (p.size() < 40) return 0;
+        const std::size_t n = 40 + (std::size_t(p[4]) << 8 | p[5]);
+        return n <= p.size() ? n : 0;
+    }
+    return 0;
+}
+
+void reject(outbound_packet& p, error e, counters& count) noexcept {
+    p.err = e;
+    p.datagram_len = 0;
+    count.add(e);
+}
+
+}  // namespace
+
+std::size_t padded_length(std::size_t len, std::size_t mtu) noexcept {
+    const std::size_t rounded = (len + 15) & ~std::size_t(15);
+    return std::max(len, std::min(rounded, mtu));
+}
+
+batch_outcome encapsulate(keypair& kp, std::span<outbound_packet> packets, std::size_t mtu,
+                          time_ns now, counters& count) noexcept {
+    batch_outcome out;
+    for (std::size_t base = 0; base < packets.size(); base += k_chunk) {
+        auto chunk = packets.subspan(base, std::min(k_chunk, packets.size() - base));
+        std::array<crypto::aead_packet, k_chunk> aead;
+        std::array<std::size_t, k_chunk> which{};
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < chunk.size(); ++i) {
+            outbound_packet& p = chunk[i];
+            p.err = error::none;
+            if (p.plain_len > mtu) {
+                reject(p, error::too_large, count);
+                continue;
+            }
+            const std::size_t padded = padded_length(p.plain_len, mtu);
+            if (p.buffer.size() < outbound_headroom + padded + tag_size) {
+                reject(p, error::buffer_too_small, count);
+                continue;
+            }
+            std::memset(p.buffer.data() + outbound_headroom + p.plain_len, 0, padded - p.plain_len);
+            aead[n] = {p.buffer.data() + outbound_headroom, padded, 0, {}, false};
+            which[n++] = i;
+        }
+        if (n == 0) continue;
+        auto first = kp.reserve_send_counters(n, now);
+        if (!first) {
+            for (std::size_t j = 0; j < n; ++j)
+                reject(chunk[which[j]], first.error(), count);
+            continue;
+        }
+        for (std::size_t j = 0; j < n; ++j) {
+            aead[j].counter = *first + j;
+            format(data_header{kp.remote_index(), *first + j},
+                   chunk[which[j]].buffer.first<data_header_size>());
+        }
+        crypto::aead_seal_batch(std::span(aead.data(), n), kp.send_key());
+        for (std::size_t j = 0; j < n; ++j) {
+            outbound_packet& p = chunk[which[j]];
+            p.datagram_len = data_header_size + aead[j].len + tag_size;
+            out.done++;
+            if (p.plain_len > 0) {
+                out.data++;
+                out.bytes += p.plain_len;
+            }
+        }
+    }
+    out.should_rekey = kp.should_rekey_after_send(now);
+    return out;
+}
+
+batch_outcome decapsulate(keypair& kp, std::span<inbound_packet> packets,
+                          const allowed_ips_table* ips, time_ns now, counters& count) noexcept {
+    batch_outcome out;
+    auto fail = [&count](inbound_packet& p, error e) {
+        p.err = e;
+        p.plain = {};
+        count.add(e);
+    };
+    const bool valid = kp.is_receive_valid(now);
+    for (std::size_t base = 0; base < packets.size(); base += k_chunk) {
+        auto chunk = packets.subspan(base, std::min(k_chunk, packets.size() - base));
+        std::array<crypto::aead_packet, k_chunk> aead;
+        std::array<std::size_t, k_chunk> which{};
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < chunk.size(); ++i) {
+            inbound_packet& p = chunk[i];
+            p.err = error::none;
+            auto h = parse_data_header(p.datagram);
+            if (!h) {
+                fail(p, h.error());
+                continue;
+            }
+            if (h->receiver != kp.local_index()) {
+                fail(p, error::unknown_index);
+                continue;
+            }
+            if (!valid || h->counter >= kp.limits().reject_after_messages) {
+                fail(p, error::expired_keys);
+                continue;
+            }
+            p.counter = h->counter;
+            aead[n] = {p.datagram.data() + data_header_size,
+                       p.datagram.size() - data_header_size - tag_size,
+                       h->counter,
+                       {},
+                       false};
+            which[n++] = i;
+        }
+        if (n == 0) continue;
+        crypto::aead_open_batch(std::span(aead.data(), n), kp.receive_key());
+        std::array<bool, k_chunk> tag_ok{};
+        for (std::size_t j = 0; j < n; ++j)
+            tag_ok[j] = aead[j].ok;
+        // Only now, with every tag verified, does the batch touch the shared window.
+        std::span<crypto::aead_packet> opened(aead.data(), n);
+        kp.accept_counters(
+            opened, [](const crypto::aead_packet& a) { return a.counter; },
+            [](crypto::aead_packet& a) -> bool& { return a.ok; });
+        for (std::size_t j = 0; j < n; ++j) {
+            inbound_packet& p = chunk[which[j]];
+            if (!aead[j].ok) {
+                fail(p, tag_ok[j] ? error::replay : error::decrypt_failed);
+                continue;
+            }
+            out.done++;
+            out.last_counter = std::max(out.last_counter, p.counter);
+            std::span<std::uint8_t> plain(aead[j].data, aead[j].len);
+            if (plain.empty()) {  // a keepalive
+                p.plain = {};
+                continue;
+            }
+            const std::size_t len = ip_length(plain);
+            if (len == 0) {
+                fail(p, error::bad_inner_packet);
+                continue;
+            }
+            p.plain = plain.first(len);
+            if (ips != nullptr && ips->source_peer(p.plain) != kp.peer()) {
+                fail(p, error::disallowed_source);
+                continue;
+            }
+            out.data++;
+            out.bytes += len;
+        }
+    }
+    out.should_rekey = out.done > 0 && kp.should_rekey_after_receive(now);
+    return out;
+}
+
+}  // namespace edge::wg
