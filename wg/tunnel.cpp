@@ -31,6 +31,7 @@ result<peer_id, error> tunnel::add_peer(const peer_config& config) {
         peers_[id] = std::move(p);
     for (const auto& prefix : config.allowed_ips)
         allowed_ips_.insert(prefix, id);
+    by_public_key_[config.public_key] = id;
     return id;
 }
 
@@ -38,13 +39,13 @@ void tunnel::remove_peer(peer_id id) {
     if (id >= peers_.size() || !peers_[id]) return;
     wipe_peer_keys(*peers_[id]);
     allowed_ips_.remove_peer(id);
+    by_public_key_.erase(peers_[id]->identity.public_key);
     peers_[id].reset();
 }
 
 peer_id tunnel::find_peer(const key& public_key) const noexcept {
-    for (const auto& p : peers_)
-        if (p && p->identity.public_key == public_key) return p->id;
-    return no_peer;
+    auto it = by_public_key_.find(public_key);
+    return it == by_public_key_.end() ? no_peer : it->second;
 }
 
 const peer* tunnel::get_peer(peer_id id) const noexcept {

@@ -156,6 +156,15 @@ class tunnel {
     struct index_owner {
         peer_id peer = no_peer;
     };
+    // Public keys are uniformly random: their first 8 bytes are a good hash.
+    struct key_hash {
+        std::size_t operator()(const key& k) const noexcept {
+            std::size_t h = 0;
+            for (int i = 0; i < 8; ++i)
+                h = h << 8 | k[std::size_t(i)];
+            return h;
+        }
+    };
 
     packet_result fail(error e, peer_id p = no_peer) noexcept;
     packet_result receive_initiation(std::span<std::uint8_t> d, const socket_address& from,
@@ -195,6 +204,7 @@ class tunnel {
     rate_limiter limiter_;
     std::vector<std::unique_ptr<peer>> peers_;  // by peer_id; null slots are free ids
     std::unordered_map<std::uint32_t, index_owner> indices_;
+    std::unordered_map<key, peer_id, key_hash> by_public_key_;  // responders find peers here
     wg::allowed_ips allowed_ips_;
     counters counters_;
     std::uint64_t epoch_ = 0;

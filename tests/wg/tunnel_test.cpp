@@ -225,3 +225,25 @@ TEST_CASE("a packet to a destination no peer owns is refused with no_route") {
     CHECK(r.what == action::error);
     CHECK(r.err == error::no_route);
 }
+
+TEST_CASE("our own key, a duplicate and a low-order key are refused as peers") {
+    two_peers net;
+    peer_config c;
+    c.public_key = net.a().identity().public_key;
+    CHECK(net.a().add_peer(c).error() == error::unknown_peer);
+    c.public_key = net.b().identity().public_key;
+    CHECK(net.a().add_peer(c).error() == error::unknown_peer);
+    c.public_key = key{};  // the point of order 1: every DH with it is zero
+    CHECK(net.a().add_peer(c).error() == error::low_order_key);
+}
+
+TEST_CASE("a removed peer's routes and sessions are gone") {
+    two_peers net;
+    net.handshake(0);
+    net.a().remove_peer(net.peer_of[0]);
+    CHECK(net.a().send(ipv4_packet(ip_a, ip_b, 10), net.now, net.buf).err == error::no_route);
+    net.send(1, 10);
+    net.pump();
+    CHECK(count(net.errors[0], error::unknown_index) == 1);
+    CHECK(net.a().find_peer(net.b().identity().public_key) == no_peer);
+}
