@@ -37,6 +37,27 @@ void reject(outbound_packet& p, error e, counters& count) noexcept {
     count.add(e);
 }
 
+// The packets of one AEAD call: at most k_chunk, on the stack, each remembering its place in the
+// caller's chunk.
+struct aead_chunk {
+    std::array<crypto::aead_packet, k_chunk> aead;
+    std::array<std::size_t, k_chunk> which{};
+    std::size_t n = 0;
+
+    void add(std::size_t i, const crypto::aead_packet& a) noexcept {
+        aead[n] = a;
+        which[n++] = i;
+    }
+    std::span<crypto::aead_packet> packets() noexcept { return {aead.data(), n}; }
+};
+
+// Calls f(chunk) for consecutive runs of at most k_chunk packets.
+template <class Packet, class F>
+void for_each_chunk(std::span<Packet> packets, F&& f) noexcept {
+    for (std::size_t base = 0; base < packets.size(); base += k_chunk)
+        f(packets.subspan(base, std::min(k_chunk, packets.size() - base)));
+}
+
 }  // namespace
 
 std::size_t padded_length(std::size_t len, std::size_t mtu) noexcept {
@@ -47,11 +68,8 @@ std::size_t padded_length(std::size_t len, std::size_t mtu) noexcept {
 batch_outcome encapsulate(keypair& kp, std::span<outbound_packet> packets, std::size_t mtu,
                           time_ns now, counters& count) noexcept {
     batch_outcome out;
-    for (std::size_t base = 0; base < packets.size(); base += k_chunk) {
-        auto chunk = packets.subspan(base, std::min(k_chunk, packets.size() - base));
-        std::array<crypto::aead_packet, k_chunk> aead;
-        std::array<std::size_t, k_chunk> which{};
-        std::size_t n = 0;
+    for_each_chunk(packets, [&](std::span<outbound_packet> chunk) {
+        aead_chunk c;
         for (std::size_t i = 0; i < chunk.size(); ++i) {
             outbound_packet& p = chunk[i];
             p.err = error::none;
@@ -65,32 +83,32 @@ batch_outcome encapsulate(keypair& kp, std::span<outbound_packet> packets, std::
                 continue;
             }
             std::memset(p.buffer.data() + outbound_headroom + p.plain_len, 0, padded - p.plain_len);
-            aead[n] = {p.buffer.data() + outbound_headroom, padded, 0, {}, false};
-            which[n++] = i;
+            c.add(i, {p.buffer.data() + outbound_headroom, padded, 0, {}, false});
         }
-        if (n == 0) continue;
-        auto first = kp.reserve_send_counters(n, now);
+        if (c.n == 0) return;
+        // One reservation for the whole chunk (design §3's sanctioned sharing).
+        auto first = kp.reserve_send_counters(c.n, now);
         if (!first) {
-            for (std::size_t j = 0; j < n; ++j)
-                reject(chunk[which[j]], first.error(), count);
-            continue;
+            for (std::size_t j = 0; j < c.n; ++j)
+                reject(chunk[c.which[j]], first.error(), count);
+            return;
         }
-        for (std::size_t j = 0; j < n; ++j) {
-            aead[j].counter = *first + j;
+        for (std::size_t j = 0; j < c.n; ++j) {
+            c.aead[j].counter = *first + j;
             format(data_header{kp.remote_index(), *first + j},
-                   chunk[which[j]].buffer.first<data_header_size>());
+                   chunk[c.which[j]].buffer.first<data_header_size>());
         }
-        crypto::aead_seal_batch(std::span(aead.data(), n), kp.send_key());
-        for (std::size_t j = 0; j < n; ++j) {
-            outbound_packet& p = chunk[which[j]];
-            p.datagram_len = data_header_size + aead[j].len + tag_size;
+        crypto::aead_seal_batch(c.packets(), kp.send_key());
+        for (std::size_t j = 0; j < c.n; ++j) {
+            outbound_packet& p = chunk[c.which[j]];
+            p.datagram_len = data_header_size + c.aead[j].len + tag_size;
             out.done++;
             if (p.plain_len > 0) {
                 out.data++;
                 out.bytes += p.plain_len;
             }
         }
-    }
+    });
     out.should_rekey = kp.should_rekey_after_send(now);
     return out;
 }
@@ -104,11 +122,8 @@ batch_outcome decapsulate(keypair& kp, std::span<inbound_packet> packets,
         count.add(e);
     };
     const bool valid = kp.is_receive_valid(now);
-    for (std::size_t base = 0; base < packets.size(); base += k_chunk) {
-        auto chunk = packets.subspan(base, std::min(k_chunk, packets.size() - base));
-        std::array<crypto::aead_packet, k_chunk> aead;
-        std::array<std::size_t, k_chunk> which{};
-        std::size_t n = 0;
+    for_each_chunk(packets, [&](std::span<inbound_packet> chunk) {
+        aead_chunk c;
         for (std::size_t i = 0; i < chunk.size(); ++i) {
             inbound_packet& p = chunk[i];
             p.err = error::none;
@@ -126,32 +141,31 @@ batch_outcome decapsulate(keypair& kp, std::span<inbound_packet> packets,
                 continue;
             }
             p.counter = h->counter;
-            aead[n] = {p.datagram.data() + data_header_size,
-                       p.datagram.size() - data_header_size - tag_size,
-                       h->counter,
-                       {},
-                       false};
-            which[n++] = i;
+            c.add(i, {p.datagram.data() + data_header_size,
+                      p.datagram.size() - data_header_size - tag_size,
+                      h->counter,
+                      {},
+                      false});
         }
-        if (n == 0) continue;
-        crypto::aead_open_batch(std::span(aead.data(), n), kp.receive_key());
+        if (c.n == 0) return;
+        crypto::aead_open_batch(c.packets(), kp.receive_key());
         std::array<bool, k_chunk> tag_ok{};
-        for (std::size_t j = 0; j < n; ++j)
-            tag_ok[j] = aead[j].ok;
+        for (std::size_t j = 0; j < c.n; ++j)
+            tag_ok[j] = c.aead[j].ok;
         // Only now, with every tag verified, does the batch touch the shared window.
-        std::span<crypto::aead_packet> opened(aead.data(), n);
+        auto opened = c.packets();
         kp.accept_counters(
             opened, [](const crypto::aead_packet& a) { return a.counter; },
             [](crypto::aead_packet& a) -> bool& { return a.ok; });
-        for (std::size_t j = 0; j < n; ++j) {
-            inbound_packet& p = chunk[which[j]];
-            if (!aead[j].ok) {
+        for (std::size_t j = 0; j < c.n; ++j) {
+            inbound_packet& p = chunk[c.which[j]];
+            if (!c.aead[j].ok) {
                 fail(p, tag_ok[j] ? error::replay : error::decrypt_failed);
                 continue;
             }
             out.done++;
             out.last_counter = std::max(out.last_counter, p.counter);
-            std::span<std::uint8_t> plain(aead[j].data, aead[j].len);
+            std::span<std::uint8_t> plain(c.aead[j].data, c.aead[j].len);
             if (plain.empty()) {  // a keepalive
                 p.plain = {};
                 continue;
@@ -169,7 +183,7 @@ batch_outcome decapsulate(keypair& kp, std::span<inbound_packet> packets,
             out.data++;
             out.bytes += len;
         }
-    }
+    });
     out.should_rekey = out.done > 0 && kp.should_rekey_after_receive(now);
     return out;
 }

@@ -9,8 +9,8 @@
 //   2: a batch of datagrams (split at each 0xff byte) to transport's decapsulate.
 // Contract checked: no crash or out-of-bounds access (ASan), a rejection always names a reason
 // and is counted, a to_tun packet lies inside the datagram.
-// With WG_FUZZ_SEED_DIR set, the harness writes a seed corpus there first (a real initiation,
-// response, cookie reply, data message and keepalive of this pair).
+// With FUZZ_CORPUS_DIR set (tests/fuzz/run_fuzz.sh), the harness writes a seed corpus there
+// first: a real initiation, response, cookie reply, data message and keepalive of this pair.
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -54,10 +54,16 @@ struct pair_of_tunnels {
         ob.handshakes_per_second_before_load = load_after;
         a = std::make_unique<tunnel>(oa);
         b = std::make_unique<tunnel>(ob);
-        peer_config to_b{b->identity().public_key, std::nullopt, k_addr_b,
-                         {*ip_prefix::parse("0.0.0.0/0"), *ip_prefix::parse("::/0")}, 0};
-        peer_config to_a{a->identity().public_key, std::nullopt, k_addr_a,
-                         {*ip_prefix::parse("10.9.0.1/32"), *ip_prefix::parse("fd00::1/128")}, 0};
+        peer_config to_b{b->identity().public_key,
+                         std::nullopt,
+                         k_addr_b,
+                         {*ip_prefix::parse("0.0.0.0/0"), *ip_prefix::parse("::/0")},
+                         0};
+        peer_config to_a{a->identity().public_key,
+                         std::nullopt,
+                         k_addr_a,
+                         {*ip_prefix::parse("10.9.0.1/32"), *ip_prefix::parse("fd00::1/128")},
+                         0};
         a_b = *a->add_peer(to_b);
         b_a = *b->add_peer(to_a);
         const time_ns now{1'000'000'000};
@@ -106,7 +112,7 @@ void check(const packet_result& r, std::span<const std::uint8_t> datagram) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    if (const char* dir = std::getenv("WG_FUZZ_SEED_DIR")) write_seeds(dir);
+    if (const char* dir = std::getenv("FUZZ_CORPUS_DIR")) write_seeds(dir);
     return 0;
 }
 
