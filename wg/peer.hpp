@@ -40,6 +40,7 @@ struct peer_stats {
 
 class peer {
   public:
+    /// A peer as configured, with no handshake yet. Control thread.
     peer(peer_id id, const local_identity& local, const peer_config& config,
          std::size_t staged_capacity, std::size_t staged_max_size) noexcept;
 

@@ -102,6 +102,11 @@ void tunnel::wipe_peer_keys(peer& p) {
     p.staged.clear();
     p.wants_initiation = false;
     p.handshake_started = no_deadline;
+    // Nothing is left to retry, confirm or answer; a persistent keepalive, if set, will start a
+    // new handshake when it is due.
+    p.timers.retransmit_handshake = no_deadline;
+    p.timers.new_handshake = no_deadline;
+    p.timers.send_keepalive = no_deadline;
     ++p.epoch;
     ++epoch_;
 }

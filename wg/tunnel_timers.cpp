@@ -88,7 +88,8 @@ packet_result tunnel::tick_peer(peer& p, time_ns now, std::span<std::uint8_t> ou
     if (due(p.timers.zero_keys)) wipe_peer_keys(p);
 
     if (due(p.timers.retransmit_handshake)) {
-        if (now - p.handshake_started >= lim.rekey_attempt_time) {
+        if (p.handshake_started == no_deadline ||
+            now - p.handshake_started >= lim.rekey_attempt_time) {
             // §6.4: Rekey-Attempt-Time is up: give up, drop what waited, and wipe everything
             // three Reject-After-Times from now unless a handshake succeeds before.
             if (p.handshake.at == handshake_state::stage::initiation_sent)
