@@ -15,6 +15,11 @@
 
 namespace edge::wg {
 
+/// A peer's keypairs as the control thread publishes them to workers (tunnel::sessions_of).
+struct session_set {
+    std::shared_ptr<keypair> current, previous, next;
+};
+
 class session {
   public:
     /// Keypairs that left the session in one step; the caller unregisters their indices. The

@@ -7,9 +7,9 @@
 // Threading. A tunnel belongs to one thread, the control (handshake) thread: every member
 // function below is for that thread only. It can carry the data path itself (send / receive /
 // drain, as the tests and the interop test do), or hand the data path to workers:
-//   * workers get keypairs through sessions_of() (republished when epoch() moves) and the
-//     allowed-IPs table through routing_table(), and call encapsulate()/decapsulate() of
-//     transport.hpp on them concurrently;
+//   * workers get keypairs through sessions_of() (republished when epoch() moves; each worker
+//     keeps them in a keypair_index) and the allowed-IPs table through routing_table(), and call
+//     encapsulate()/decapsulate() of transport.hpp on them concurrently;
 //   * workers pass handshake and cookie datagrams (message types 1-3) to this thread's receive();
 //   * workers report each batch back through note_sent() / note_received() so that the timers,
 //     key confirmation and roaming see what the data path did.
@@ -72,11 +72,6 @@ struct packet_result {
     socket_address endpoint{};
     peer_id peer = no_peer;
     error err = error::none;
-};
-
-/// A peer's keypairs as workers use them.
-struct session_set {
-    std::shared_ptr<keypair> current, previous, next;
 };
 
 class tunnel {

@@ -56,10 +56,10 @@ std::vector<bytes> seal_batch(keypair& kp, std::size_t n, std::size_t len, count
         out[i] = {bufs[i], len};
     }
     encapsulate(kp, out, 1420, now, c);
-    for (std::size_t i = 0; i < n; ++i) {
-        REQUIRE(out[i].err == error::none);
-        bufs[i].resize(out[i].datagram_len);
-    }
+    // No Catch2 assertion here: threads call this (a failed seal leaves an empty datagram,
+    // which the callers' checks then count as missing).
+    for (std::size_t i = 0; i < n; ++i)
+        bufs[i].resize(out[i].err == error::none ? out[i].datagram_len : 0);
     return bufs;
 }
 
@@ -111,7 +111,7 @@ TEST_CASE("threads sealing for one keypair never share a counter") {
     std::set<std::uint64_t> counters_used;
     for (const auto& per_thread : sealed)
         for (const auto& d : per_thread)
-            counters_used.insert(parse_data_header(d)->counter);
+            if (auto h = parse_data_header(d)) counters_used.insert(h->counter);
     CHECK(counters_used.size() == std::size_t(k_threads * k_batches * k_batch));
     CHECK(*counters_used.rbegin() == std::uint64_t(k_threads * k_batches * k_batch - 1));
 }
