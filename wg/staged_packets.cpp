@@ -17,7 +17,7 @@ bool staged_packets::push(std::span<const std::uint8_t> packet) {
     }
     const std::size_t slot = (head_ + count_) % capacity_;
     const std::size_t n = std::min(packet.size(), max_size_);
-    std::memcpy(bytes_.data() + slot * max_size_, packet.data(), n);
+    if (n > 0) std::memcpy(bytes_.data() + slot * max_size_, packet.data(), n);
     lengths_[slot] = n;
     ++count_;
     return kept_all;

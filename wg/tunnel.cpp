@@ -129,7 +129,8 @@ packet_result tunnel::seal_to(peer& p, std::span<const std::uint8_t> ip_packet, 
     if (!p.endpoint) return fail(error::no_endpoint, p.id);
     if (out.size() < outbound_headroom + ip_packet.size())
         return fail(error::buffer_too_small, p.id);
-    std::memmove(out.data() + outbound_headroom, ip_packet.data(), ip_packet.size());
+    if (!ip_packet.empty())  // a keepalive has no bytes (and maybe no pointer)
+        std::memmove(out.data() + outbound_headroom, ip_packet.data(), ip_packet.size());
     outbound_packet op{out, ip_packet.size(), 0, error::none};
     batch_outcome o = encapsulate(*kp, std::span(&op, 1), options_.mtu, now, counters_);
     if (op.err != error::none) return {action::error, {}, {}, p.id, op.err};
