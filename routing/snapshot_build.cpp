@@ -23,6 +23,8 @@ snapshot_ptr build_snapshot(snapshot_input in, backend_registry& registry,
     snap->version = registry.begin_build();
     snap->pop_region = in.pop_region;
     snap->country_regions = std::move(in.country_regions);
+    snap->wg_peers = std::move(in.wg_peers);
+    snap->health_checks = std::move(in.health_checks);
     snap->backends.reserve(in.backends.size());
 
     for (backend& b : in.backends) {
