@@ -10,7 +10,8 @@ namespace edge::edgectl {
 
 using args = std::vector<std::string>;
 
-/// init, backend …, check, show: routing.db (routing_commands.cpp).
+/// init, backend …, check, show, wg peer …: routing.db (routing_commands.cpp); `group` is the
+/// command ("wg peer" for the wg peer subcommands, which receive their whole argument list).
 int run_routing(const std::string& group, const args& a);
 /// geo build|lookup (geo_commands.cpp).
 int run_geo(const args& a);
