@@ -145,6 +145,9 @@ struct snapshot {
     // is at least 100·t), so a client usually looks only at its own country's backends.
     /// Healthy, non-draining backends, grouped by region (table order within a region).
     std::vector<candidate> candidates;
+    /// candidate_weights[i] is candidates[i]'s weight (at least 1, at most 2^24): ties are
+    /// shared in proportion to it. Kept apart so that a candidate stays 32 bytes.
+    std::vector<std::uint32_t> candidate_weights;
     /// Distinct backend regions, in order of first appearance; candidate::region_index points
     /// here. candidates[region_begin[r], region_begin[r + 1]) are those in regions[r].
     std::vector<geo::region_code> regions;
@@ -166,5 +169,23 @@ struct snapshot {
 };
 
 using snapshot_ptr = std::shared_ptr<const snapshot>;
+
+/// One worker's tie-breaking state for select_backend. Owned by that worker and passed to each of
+/// its calls; never shared between workers (so no atomics). It walks a low-discrepancy sequence
+/// (the golden-ratio Weyl sequence) instead of drawing random numbers: among a fixed set of tied
+/// backends, n picks then give each backend weight·n/total picks to within a couple, where random
+/// draws would stray by about the square root of n (±2.4 of 40 at weights 2:10).
+class selection_state {
+  public:
+    /// `seed` sets where the sequence starts (workers use their index, so that they do not walk
+    /// in step). Any thread.
+    explicit selection_state(std::uint32_t seed = 0) noexcept : point_(seed * 0x2545f491u) {}
+
+    /// The next point of the sequence, a fraction of 2^32. Owner worker only.
+    std::uint32_t next_point() noexcept { return point_ += 0x9e3779b9u; }  // 2^32 / golden ratio
+
+  private:
+    std::uint32_t point_;
+};
 
 }  // namespace edge::routing
