@@ -42,7 +42,7 @@ worker::worker(worker_setup s)
       geo_db_(std::move(s.geo_db)),
       region_map_(s.region_map ? std::move(s.region_map)
                                : std::make_shared<const geo::region_map>()),
-      rng_(0x9e3779b9u * (s.index + 1)),
+      selection_(s.index),
       inbox_(64) {
     for (auto& fd : s.listeners)
         listeners_.push_back(listener_state{std::move(fd.first), fd.second, false, 0});

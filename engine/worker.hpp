@@ -183,7 +183,7 @@ class worker {
     std::shared_ptr<const geo::database> geo_db_;
     std::shared_ptr<const geo::region_map> region_map_;
     geo::lookup_cache geo_cache_;  // this worker's own: no sharing between workers
-    std::uint32_t rng_;
+    routing::selection_state selection_;
     std::uint64_t now_ms_ = 0;
     std::uint64_t now_tick_ = 0;
     __kernel_timespec connect_ts_{};
