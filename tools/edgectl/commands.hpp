@@ -18,9 +18,13 @@ int run_geo(const args& a);
 /// wg genkey|pubkey (wg_commands.cpp).
 int run_wg(const args& a);
 
+/// sync: the etcd → routing.db feed (sync_command.cpp).
+int run_sync_command(const args& a);
+
 /// Usage text of each group, for `edgectl --help`.
 const char* routing_usage();
 const char* geo_usage();
 const char* wg_usage();
+const char* sync_usage();
 
 }  // namespace edge::edgectl
