@@ -11,7 +11,7 @@
 #include "base/socket_address.hpp"
 #include "base/strings.hpp"
 #include "wg/crypto/secret.hpp"
-#include "wg/key_base64.hpp"
+#include "base/key_base64.hpp"
 
 namespace edge::wg {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "tests/support/temp_dir.hpp"
 #include "wg/config.hpp"
-#include "wg/key_base64.hpp"
+#include "base/key_base64.hpp"
 
 using namespace edge;
 using namespace edge::wg;

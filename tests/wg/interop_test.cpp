@@ -26,7 +26,7 @@
 #include "base/unique_fd.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "wg/key_base64.hpp"
+#include "base/key_base64.hpp"
 #include "wg/tunnel.hpp"
 
 using namespace edge;

@@ -1,8 +1,7 @@
 // edgectl wg genkey | pubkey: WireGuard keys in the format of wireguard-tools' `wg genkey` and
-// `wg pubkey` (44 characters of standard base64 and a newline), so keys move freely between the
-// two. genkey prints a clamped random private key; pubkey reads a private key on stdin (trailing
-// whitespace allowed, as wg allows it) and prints X25519(key, 9). Base64 is wg/key_base64's
-// (branch-free and table-free, because it handles private keys).
+// `wg pubkey` (44 characters of standard base64 and a newline, base/key_base64), so keys move
+// freely between the two. genkey prints a clamped random private key; pubkey reads a private key
+// on stdin (trailing whitespace allowed, as wg allows it) and prints X25519(key, 9).
 
 #include <fmt/core.h>
 #include <sys/random.h>
@@ -18,19 +17,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/key_base64.hpp"
 #include "tools/edgectl/commands.hpp"
 #include "wg/crypto/secret.hpp"
 #include "wg/crypto/x25519.hpp"
-#include "wg/key_base64.hpp"
 
 namespace edge::edgectl {
 namespace {
 
 namespace crypto = edge::wg::crypto;
-using wg::key;
-using wg::key_from_base64;
-using wg::key_to_base64;
-constexpr std::size_t k_base64_len = wg::key_base64_size;
+using key = edge::key_bytes;
 
 int genkey() {
     key k{};
@@ -56,7 +52,7 @@ int genkey() {
 }
 
 int pubkey() {
-    std::string in(k_base64_len, '\0');
+    std::string in(key_base64_length, '\0');
     if (std::fread(in.data(), 1, in.size(), stdin) != in.size()) {
         fmt::print(stderr, "edgectl wg pubkey: Key is not the correct length or format\n");
         return 1;
@@ -86,12 +82,21 @@ int pubkey() {
 int run_wg(const args& a) {
     if (a.size() == 1 && a[0] == "genkey") return genkey();
     if (a.size() == 1 && a[0] == "pubkey") return pubkey();
-    fmt::print(stderr, "usage: edgectl wg genkey | edgectl wg pubkey < private.key\n");
+    if (!a.empty() && a[0] == "peer") return run_routing("wg peer", a);
+    fmt::print(
+        stderr,
+        "usage: edgectl wg genkey | edgectl wg pubkey < private.key | edgectl wg peer ...\n");
     return 2;
 }
 
 const char* wg_usage() {
-    return "  wg genkey | pubkey             (WireGuard keys)";
+    return R"usage(  wg genkey | pubkey             (WireGuard keys)
+  wg peer add DB PUBLIC_KEY [--endpoint HOST:PORT] [--allowed-ips 10.1.0.0/24,fd00::/64]
+              [--keepalive SECONDS] [--preshared-key-file FILE] [--no-resolve]
+                                 add or replace a peer of the proxy's tunnel (wg_peers)
+  wg peer remove DB PUBLIC_KEY   remove it
+  wg peer list DB                the peers (a preshared key shows as "(set)", never its value)
+  wg peer … take --etcd ENDPOINTS in place of DB)usage";
 }
 
 }  // namespace edge::edgectl
