@@ -55,19 +55,25 @@ struct prefix_range {
 // an interval boundary wherever the innermost covering prefix changes.
 template <class Key>
 void build_family(allowed_ips_table::family<Key>& f, std::vector<prefix_range<Key>> ranges) {
+    struct {
+        std::vector<Key> starts;
+        std::vector<peer_id> peers;
+    } flat;
+    auto& starts = flat.starts;
+    auto& peers = flat.peers;
     std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) {
         return a.first != b.first ? a.first < b.first : a.length < b.length;
     });
-    auto emit = [&f](Key at, peer_id p) {
-        if (!f.starts.empty() && f.starts.back() == at) {
-            f.peers.back() = p;
-            if (f.peers.size() >= 2 && f.peers[f.peers.size() - 2] == p) {
-                f.starts.pop_back();
-                f.peers.pop_back();
+    auto emit = [&starts, &peers](Key at, peer_id p) {
+        if (!starts.empty() && starts.back() == at) {
+            peers.back() = p;
+            if (peers.size() >= 2 && peers[peers.size() - 2] == p) {
+                starts.pop_back();
+                peers.pop_back();
             }
-        } else if (f.peers.empty() || f.peers.back() != p) {
-            f.starts.push_back(at);
-            f.peers.push_back(p);
+        } else if (peers.empty() || peers.back() != p) {
+            starts.push_back(at);
+            peers.push_back(p);
         }
     };
     std::vector<prefix_range<Key>> open;
@@ -100,13 +106,16 @@ void build_family(allowed_ips_table::family<Key>& f, std::vector<prefix_range<Ke
     std::size_t i = 0;
     for (std::size_t b = 0; b < k_buckets; ++b) {
         // First interval whose start lies in bucket b or later (within the region).
-        while (i < f.starts.size() && (f.starts[i] < f.region_lo ||
-                                       (f.starts[i] <= f.region_hi && bucket_of(f.starts[i]) < b)))
+        while (i < starts.size() &&
+               (starts[i] < f.region_lo || (starts[i] <= f.region_hi && bucket_of(starts[i]) < b)))
             ++i;
         f.bucket_first[b] = std::uint32_t(i);
     }
-    f.bucket_first[k_buckets] = std::uint32_t(
-        std::upper_bound(f.starts.begin(), f.starts.end(), f.region_hi) - f.starts.begin());
+    f.bucket_first[k_buckets] =
+        std::uint32_t(std::upper_bound(starts.begin(), starts.end(), f.region_hi) - starts.begin());
+    f.intervals.resize(starts.size());
+    for (std::size_t j = 0; j < starts.size(); ++j)
+        f.intervals[j] = {starts[j], peers[j]};
 }
 
 }  // namespace
@@ -157,18 +166,18 @@ peer_id allowed_ips_table::family<Key>::lookup(Key k) const noexcept {
     const std::size_t b = std::size_t(Key(k << shift) >> (k_bits<Key> - 16));
     const std::uint32_t lo = bucket_first[b], hi = bucket_first[b + 1];
     // The last interval starting at or before k: within the bucket, or the one before it.
-    const Key* s = starts.data();
+    const auto* s = intervals.data();
     std::uint32_t first = lo, count = hi - lo;
     while (count > 0) {
         const std::uint32_t half = count / 2;
-        if (s[first + half] <= k) {
+        if (s[first + half].start <= k) {
             first += half + 1;
             count -= half + 1;
         } else {
             count = half;
         }
     }
-    return peers[first - 1];  // first >= 1: starts[0] == 0 lies before every bucket's region
+    return s[first - 1].peer;  // first >= 1: the interval at 0 lies before every bucket's region
 }
 
 peer_id allowed_ips_table::lookup_v4(std::uint32_t a) const noexcept {

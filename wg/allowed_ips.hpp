@@ -61,8 +61,12 @@ class allowed_ips_table {
 
     template <class Key>
     struct family {
-        std::vector<Key> starts;                  // interval starts, ascending; starts[0] == 0
-        std::vector<peer_id> peers;               // the peer of each interval
+        struct interval {
+            Key start;  // ascending; the first interval starts at 0
+            peer_id peer;
+        };
+        // Start and peer side by side: the peer is on the cache line the search just read.
+        std::vector<interval> intervals;
         std::vector<std::uint32_t> bucket_first;  // 65,537 entries: first interval of a bucket
         Key region_lo = 0, region_hi = 0;         // the span every prefix lies in
         unsigned shift = 0;  // bucket = 16 bits of the key after the top `shift` bits

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <new>
 
 #include "wg/crypto/chacha20poly1305.hpp"
 
@@ -38,18 +39,44 @@ void reject(outbound_packet& p, error e, counters& count) noexcept {
 }
 
 // The packets of one AEAD call: at most k_chunk, on the stack, each remembering its place in the
-// caller's chunk.
+// caller's chunk. The slots are left uninitialised until used: a single packet must not pay for
+// writing 64 default entries (3 KiB).
 struct aead_chunk {
-    std::array<crypto::aead_packet, k_chunk> aead;
-    std::array<std::size_t, k_chunk> which{};
+    union slots {
+        slots() noexcept {}
+        crypto::aead_packet p[k_chunk];
+    } aead;
+    std::array<std::size_t, k_chunk> which;
     std::size_t n = 0;
 
     void add(std::size_t i, const crypto::aead_packet& a) noexcept {
-        aead[n] = a;
+        new (&aead.p[n]) crypto::aead_packet(a);
         which[n++] = i;
     }
-    std::span<crypto::aead_packet> packets() noexcept { return {aead.data(), n}; }
+    crypto::aead_packet& operator[](std::size_t j) noexcept { return aead.p[j]; }
+    std::span<crypto::aead_packet> packets() noexcept { return {aead.p, n}; }
 };
+
+// The batch kernels share vector lanes across packets; a lone packet goes the direct way.
+void seal_all(aead_chunk& c, const key& k) noexcept {
+    if (c.n == 1) {
+        crypto::aead_packet& p = c[0];
+        crypto::aead_seal_in_place(std::span(p.data, p.len + tag_size), {}, k,
+                                   crypto::wg_nonce(p.counter));
+    } else {
+        crypto::aead_seal_batch(c.packets(), k);
+    }
+}
+
+void open_all(aead_chunk& c, const key& k) noexcept {
+    if (c.n == 1) {
+        crypto::aead_packet& p = c[0];
+        p.ok = crypto::aead_open_in_place(std::span(p.data, p.len + tag_size), {}, k,
+                                          crypto::wg_nonce(p.counter));
+    } else {
+        crypto::aead_open_batch(c.packets(), k);
+    }
+}
 
 // Calls f(chunk) for consecutive runs of at most k_chunk packets.
 template <class Packet, class F>
@@ -94,14 +121,14 @@ batch_outcome encapsulate(keypair& kp, std::span<outbound_packet> packets, std::
             return;
         }
         for (std::size_t j = 0; j < c.n; ++j) {
-            c.aead[j].counter = *first + j;
+            c[j].counter = *first + j;
             format(data_header{kp.remote_index(), *first + j},
                    chunk[c.which[j]].buffer.first<data_header_size>());
         }
-        crypto::aead_seal_batch(c.packets(), kp.send_key());
+        seal_all(c, kp.send_key());
         for (std::size_t j = 0; j < c.n; ++j) {
             outbound_packet& p = chunk[c.which[j]];
-            p.datagram_len = data_header_size + c.aead[j].len + tag_size;
+            p.datagram_len = data_header_size + c[j].len + tag_size;
             out.done++;
             if (p.plain_len > 0) {
                 out.data++;
@@ -148,10 +175,10 @@ batch_outcome decapsulate(keypair& kp, std::span<inbound_packet> packets,
                       false});
         }
         if (c.n == 0) return;
-        crypto::aead_open_batch(c.packets(), kp.receive_key());
+        open_all(c, kp.receive_key());
         std::array<bool, k_chunk> tag_ok{};
         for (std::size_t j = 0; j < c.n; ++j)
-            tag_ok[j] = c.aead[j].ok;
+            tag_ok[j] = c[j].ok;
         // Only now, with every tag verified, does the batch touch the shared window.
         auto opened = c.packets();
         kp.accept_counters(
@@ -159,13 +186,13 @@ batch_outcome decapsulate(keypair& kp, std::span<inbound_packet> packets,
             [](crypto::aead_packet& a) -> bool& { return a.ok; });
         for (std::size_t j = 0; j < c.n; ++j) {
             inbound_packet& p = chunk[c.which[j]];
-            if (!c.aead[j].ok) {
+            if (!c[j].ok) {
                 fail(p, tag_ok[j] ? error::replay : error::decrypt_failed);
                 continue;
             }
             out.done++;
             out.last_counter = std::max(out.last_counter, p.counter);
-            std::span<std::uint8_t> plain(c.aead[j].data, c.aead[j].len);
+            std::span<std::uint8_t> plain(c[j].data, c[j].len);
             if (plain.empty()) {  // a keepalive
                 p.plain = {};
                 continue;
