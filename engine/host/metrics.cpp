@@ -162,6 +162,9 @@ void render_process_series(out_it o, std::span<const worker_metrics* const> ws,
     simple(o, ws, "edge_buffer_spills_total", "counter",
            "Directions whose bytes waiting on a slow reader moved out of the shared buffer pool",
            [](const worker_metrics& w) { return w.spills.get(); });
+    simple(o, ws, "edge_receive_yields_total", "counter",
+           "Armed receives of heavy flows that stepped aside while others waited for buffers",
+           [](const worker_metrics& w) { return w.receive_yields.get(); });
     simple(o, ws, "edge_buffers_spilled_total", "counter",
            "Pool buffers freed by moving their bytes to spill memory",
            [](const worker_metrics& w) { return w.buffers_spilled.get(); });

@@ -124,6 +124,7 @@ struct worker_metrics {
     counter enobufs;           // receives stopped because the buffer pool was empty
     counter backpressure;      // receives paused because the other side was not draining
     counter spills;            // directions whose queued bytes moved out of the pool
+    counter receive_yields;    // armed receives of heavy flows that stepped aside for starved ones
     counter buffers_spilled;   // pool buffers freed by moving their bytes to spill
     gauge spill_buffers_used;  // spill buffers holding bytes for slow readers now
     counter stale_cqes;        // completions for a slot's previous occupant (dropped)
