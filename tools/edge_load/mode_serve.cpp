@@ -6,7 +6,8 @@
 // Connection life: accepted → [banner sent] → mode (echo: each received buffer is sent back and
 // returned to the pool when its send completes; sink: count and drop; source: send the pattern
 // until --bytes or the peer goes; reply: --reply bytes per --request bytes received) → the peer's
-// EOF (or an error) → the receive is cancelled if still armed → sends drain → close.
+// EOF (or an error; with --close-after-reply, the first reply sent) → the receive is cancelled if
+// still armed → sends drain → close.
 // One send is in flight per connection, so bytes leave in order. --reset sets SO_LINGER {1, 0} on
 // the listener, which accepted sockets inherit, and closes each connection at once: an RST.
 
@@ -254,7 +255,9 @@ class serve_worker final : public worker {
                 return ring_.prep_send(f, pattern_at(k.out_total), n, tag, sqe_none);
             }
             const bool source_done = o_.smode == serve_mode::source && k.owed == 0;
-            if (!k.eof && !source_done) return;  // wait for more input
+            // --close-after-reply: the server closes first, as an HTTP/1.0 server does.
+            const bool replied = o_.close_after_reply && k.owed == 0 && k.out_total > 0;
+            if (!k.eof && !source_done && !replied) return;  // wait for more input
             k.closing = true;
         }
         if (k.recv_armed) {
@@ -353,6 +356,7 @@ std::string stats_json(const options& o, const std::vector<std::string>& listen,
         .field("mode", "serve")
         .field("serve_mode", serve_mode_name(o.smode));
     j.field("listen", listen).field("threads", o.threads).field("final", final_);
+    j.field("close_after_reply", o.close_after_reply);
     j.field("elapsed_s", elapsed).field("connections", t.accepted).field("closed", t.closed);
     j.field("active", t.accepted - std::min(t.accepted, t.closed));
     j.field("bytes_received", t.bytes_received).field("bytes_sent", t.bytes_sent);
