@@ -209,13 +209,7 @@ void worker::loop() noexcept {
         timers_->advance(now_tick_, [this](std::uint32_t slot) { on_timer(slot); });
         if (draining_) check_drain();
         metrics_.loop_iterations.add();
-        std::uint64_t busy_us = (monotonic_ns() - busy_start) / 1000;
-        std::size_t bucket = 0;
-        while (bucket < loop_busy_bounds_us.size() && busy_us > loop_busy_bounds_us[bucket])
-            ++bucket;
-        metrics_.loop_busy[bucket].add();
-        if (static_cast<std::int64_t>(busy_us) > metrics_.loop_busy_max_us.get())
-            metrics_.loop_busy_max_us.set(static_cast<std::int64_t>(busy_us));
+        metrics_.record_loop_busy((monotonic_ns() - busy_start) / 1000);
         metrics_.ring_enters.set(ring_->enter_calls());
         metrics_.buffers_held.set(bufs_->held());
     }
