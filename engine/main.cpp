@@ -16,6 +16,7 @@
 
 #include "base/log.hpp"
 #include "engine/admin_server.hpp"
+#include "engine/build_info.hpp"
 #include "engine/config.hpp"
 #include "engine/control.hpp"
 #include "engine/listener.hpp"
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
                 std::fputs(usage_text().c_str(), stdout);
                 return 0;
             case parse_outcome::version:
-                fmt::print("edgeproxy {}\n", EDGE_VERSION);
+                std::fputs(build_info_text().c_str(), stdout);
                 return 0;
             case parse_outcome::run:
                 break;

@@ -105,7 +105,10 @@ class edgeproxy(proxy):
     def version(self):
         out = subprocess.run([self.env.bins["edgeproxy"], "--version"], capture_output=True,
                              text=True, timeout=10)
-        return out.stdout.strip()
+        # "edgeproxy VERSION", then build details: keep the revision it was built from.
+        lines = out.stdout.strip().splitlines() or [""]
+        rev = next((l.split(None, 1)[1] for l in lines[1:] if l.startswith("revision")), "")
+        return lines[0] + (f" ({rev})" if rev else "")
 
 
 class haproxy(proxy):
