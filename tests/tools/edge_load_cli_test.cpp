@@ -149,6 +149,8 @@ TEST_CASE("command-line errors name the problem") {
     fails_with({"blast"}, "unknown mode");
     fails_with({"rate"}, "target");
     fails_with({"rate", "127.0.0.1:1", "--bogus"}, "unknown flag");
+    fails_with({"rate", "127.0.0.1:1", "--concurency", "3"}, "did you mean '--concurrency'?");
+    fails_with({"rtae"}, "unknown mode 'rtae' (did you mean 'rate'?)");
     fails_with({"rate", "127.0.0.1:1", "--mode", "echo"}, "does not apply to mode rate");
     fails_with({"serve", "--listen", "127.0.0.1:0", "--rate", "5"}, "does not apply");
     fails_with({"rate", "127.0.0.1:1", "--count"}, "needs a value");

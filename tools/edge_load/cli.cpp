@@ -1,5 +1,6 @@
 #include "tools/edge_load/cli.hpp"
 
+#include "base/nearest_word.hpp"
 #include "tools/edge_load/pattern.hpp"
 
 #include <fmt/format.h>
@@ -339,7 +340,10 @@ options parse_args(const std::vector<std::string>& words) {
     if (words.empty()) throw usage_error("a mode is required: rate, rr, bulk, hold or serve");
     options o;
     auto m = parse_mode(words[0]);
-    if (!m) throw usage_error(fmt::format("unknown mode '{}'", words[0]));
+    if (!m)
+        throw usage_error(
+            fmt::format("unknown mode '{}'{}", words[0],
+                        did_you_mean(words[0], {"rate", "rr", "bulk", "hold", "serve"})));
     o.run_mode = *m;
     for (std::size_t i = 1; i < words.size(); ++i) {
         std::string_view w = words[i];
@@ -359,7 +363,12 @@ options parse_args(const std::vector<std::string>& words) {
         const flag* f = nullptr;
         for (const auto& candidate : flags())
             if (candidate.name == w) f = &candidate;
-        if (!f) throw usage_error(fmt::format("unknown flag '{}'", w));
+        if (!f) {
+            std::vector<std::string_view> names;
+            for (const auto& candidate : flags())
+                if (candidate.modes & bit(o.run_mode)) names.push_back(candidate.name);
+            throw usage_error(fmt::format("unknown flag '{}'{}", w, did_you_mean(w, names)));
+        }
         if (!(f->modes & bit(o.run_mode)))
             throw usage_error(
                 fmt::format("{} does not apply to mode {}", w, mode_name(o.run_mode)));

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <optional>
 
+#include "base/nearest_word.hpp"
 #include "routing/address.hpp"
 #include "routing/row_validation.hpp"
 #include "routing/schema.hpp"
@@ -365,7 +366,9 @@ int run_backend(const args& a) {
     if (sub == "send-proxy") return cmd_send_proxy(a);
     if (sub == "drain" || sub == "enable" || sub == "disable" || sub == "remove")
         return cmd_state(a, sub);
-    throw usage_error(fmt::format("unknown backend subcommand '{}'", sub));
+    throw usage_error(fmt::format("unknown backend subcommand '{}'{}", sub,
+                                  did_you_mean(sub, {"add", "set", "list", "send-proxy", "drain",
+                                                     "enable", "disable", "remove", "help"})));
 }
 
 const char* backend_usage() {

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/nearest_word.hpp"
 #include "tools/edgectl/commands.hpp"
 #include "wg/crypto/secret.hpp"
 #include "wg/crypto/x25519.hpp"
@@ -142,6 +143,9 @@ int pubkey() {
 int run_wg(const args& a) {
     if (a.size() == 1 && a[0] == "genkey") return genkey();
     if (a.size() == 1 && a[0] == "pubkey") return pubkey();
+    if (!a.empty() && a[0] != "genkey" && a[0] != "pubkey")
+        fmt::print(stderr, "edgectl wg: unknown command '{}'{}\n", a[0],
+                   did_you_mean(a[0], {"genkey", "pubkey"}));
     fmt::print(stderr, "usage: edgectl wg genkey | edgectl wg pubkey < private.key\n");
     return 2;
 }
