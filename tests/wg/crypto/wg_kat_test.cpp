@@ -12,11 +12,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "tests/wg/crypto/test_support.hpp"
 #include "wg/crypto/blake2s.hpp"
+
 #include "wg/crypto/chacha20poly1305.hpp"
 #include "wg/crypto/hkdf.hpp"
 #include "wg/crypto/x25519.hpp"
@@ -38,18 +41,10 @@ bool load_kat() {
     if (!f) return false;
     std::stringstream ss;
     ss << f.rdbuf();
-    std::string text = ss.str();
-    // A flat object of "name": "value" strings: no JSON library needed. (No std::regex either:
-    // GCC 12 warns inside <regex> under the sanitizers.)
-    std::vector<std::string> strings;
-    for (std::size_t at = text.find('"'); at != std::string::npos; at = text.find('"', at + 1)) {
-        std::size_t end = text.find('"', at + 1);
-        if (end == std::string::npos) break;
-        strings.push_back(text.substr(at + 1, end - at - 1));
-        at = end;
-    }
-    for (std::size_t i = 0; i + 1 < strings.size(); i += 2)
-        g_kat[strings[i]] = strings[i + 1];
+    // A flat object of "name": "value" strings (and a "note").
+    const nlohmann::json kat = nlohmann::json::parse(ss.str());
+    for (auto it = kat.begin(); it != kat.end(); ++it)
+        if (it->is_string()) g_kat[it.key()] = it->get<std::string>();
     return true;
 }
 
