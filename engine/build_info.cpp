@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/build_version.hpp"
-#include "engine/ring.hpp"
+#include "engine/uring/ring.hpp"
 
 namespace edge::engine {
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/nearest_word.hpp"
+#include "geo/region_map.hpp"
 #include "geo/types.hpp"
 
 namespace edge::engine {
@@ -95,7 +96,12 @@ const option_spec options[] = {
      [](config& c, std::string_view v, bool) { c.geoip_path = std::string(v); }},
     {"--region-by-continent", nullptr, "LIST",
      "regions for countries outside the country map, by continent, e.g. AF=eu,AS=ap,OC=ap",
-     [](config& c, std::string_view v, bool) { c.region_by_continent = std::string(v); }},
+     [](config& c, std::string_view v, bool) {
+         if (auto ok = geo::region_map_builder(false).set_continents(v); !ok)
+             throw config_error(
+                 fmt::format("--region-by-continent: '{}': {}", v, geo::describe(ok.error())));
+         c.region_by_continent = std::string(v);
+     }},
     {"--db", "EDGEPROXY_DB_PATH", "PATH", "routing database (SQLite). Default routing.db",
      [](config& c, std::string_view v, bool) { c.db_path = std::string(v); }},
     {"--region", "EDGEPROXY_REGION", "NAME", "this POP's region (tier 2 of the score)",
@@ -128,6 +134,11 @@ const option_spec options[] = {
              c.metrics.reset();
          else
              c.metrics = need_address("--metrics", v);
+     }},
+    {"--metrics-max-backends", nullptr, "N",
+     "per-backend series in /metrics (the rest: /metrics/backends?offset=N). Default 1000",
+     [](config& c, std::string_view v, bool) {
+         c.metrics_max_backends = need_uint<std::size_t>("--metrics-max-backends", v, 1, 1u << 22);
      }},
     {"--connect-timeout", nullptr, "DURATION", "time allowed for a backend connect. Default 5s",
      [](config& c, std::string_view v, bool) {

@@ -28,6 +28,7 @@ struct config {
     std::string region;                         // --region: this POP's region
     std::vector<int> cpus;                      // --cpus / --cores: one worker each
     std::optional<socket_address> metrics;      // --metrics (nullopt: off)
+    std::size_t metrics_max_backends = 1000;    // --metrics-max-backends: per-backend series
     milliseconds connect_timeout{5000};         // --connect-timeout
     unsigned connect_attempts = 3;              // --connect-attempts
     milliseconds idle_timeout{10 * 60 * 1000};  // --idle-timeout

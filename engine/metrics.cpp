@@ -1,7 +1,7 @@
 #include "engine/metrics.hpp"
 
 #include "engine/process_stats.hpp"
-#include "engine/proxy_protocol.hpp"
+#include "engine/tcp/proxy_protocol.hpp"
 
 #include <fmt/format.h>
 
@@ -133,11 +133,9 @@ void render_process(out_it o) {
     fmt::format_to(o, "process_start_time_seconds {:.2f}\n", p->start_time_seconds);
 }
 
-}  // namespace
-
-void render_prometheus(std::string& out, std::span<const worker_metrics* const> ws,
-                       const routing::snapshot* snap, const process_gauges& proc) {
-    auto o = std::back_inserter(out);
+// Everything but the per-backend series.
+void render_process_series(out_it o, std::span<const worker_metrics* const> ws,
+                           const routing::snapshot* snap, const process_gauges& proc) {
     header(o, "edge_build_info", "gauge", "edgeproxy version");
     fmt::format_to(o, "edge_build_info{{version=\"{}\"}} 1\n", EDGE_VERSION);
     header(o, "edge_workers", "gauge", "Worker threads (one per pinned core)");
@@ -203,6 +201,17 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     simple(o, ws, "edge_backpressure_pauses_total", "counter",
            "Receives paused because the other side was not draining",
            [](const worker_metrics& w) { return w.backpressure.get(); });
+    simple(o, ws, "edge_buffer_spills_total", "counter",
+           "Directions whose bytes waiting on a slow reader moved out of the shared buffer pool",
+           [](const worker_metrics& w) { return w.spills.get(); });
+    simple(o, ws, "edge_buffers_spilled_total", "counter",
+           "Pool buffers freed by moving their bytes to spill memory",
+           [](const worker_metrics& w) { return w.buffers_spilled.get(); });
+    header(o, "edge_spill_buffers", "gauge", "Spill buffers holding bytes for slow readers now");
+    std::int64_t spill = 0;
+    for (const worker_metrics* w : ws)
+        spill += w->spill_buffers_used.get();
+    fmt::format_to(o, "edge_spill_buffers {}\n", spill);
     simple(o, ws, "edge_stale_completions_total", "counter",
            "Completions for a connection slot's previous occupant (dropped)",
            [](const worker_metrics& w) { return w.stale_cqes.get(); });
@@ -283,20 +292,40 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     fmt::format_to(o, "edge_routing_backends{{state=\"draining\"}} {}\n", draining);
     fmt::format_to(o, "edge_routing_backends{{state=\"unhealthy\"}} {}\n",
                    snap->backends.size() - healthy - draining);
+    header(o, "edge_routing_snapshot_version", "gauge", "Version of the routing table in force");
+    fmt::format_to(o, "edge_routing_snapshot_version {}\n", snap->version);
+}
+
+}  // namespace
+
+void render_prometheus(std::string& out, std::span<const worker_metrics* const> ws,
+                       const routing::snapshot* snap, const process_gauges& proc,
+                       const backend_page& page) {
+    auto o = std::back_inserter(out);
+    if (!page.only_backends) render_process_series(o, ws, snap, proc);
+    if (snap == nullptr) return;
+    std::span<const routing::backend> all(snap->backends);
+    std::size_t first = std::min(page.offset, all.size());
+    std::span<const routing::backend> backends =
+        all.subspan(first, std::min(page.limit, all.size() - first));
+    if (!page.only_backends) {
+        header(o, "edge_metrics_backends_omitted", "gauge",
+               "Backends whose series this scrape leaves out (--metrics-max-backends); "
+               "/metrics/backends?offset=N pages through them");
+        fmt::format_to(o, "edge_metrics_backends_omitted {}\n", all.size() - backends.size());
+    }
     header(o, "edge_backend_state", "gauge",
            "1 for the state each backend is in (healthy, draining, unhealthy), else 0");
-    for (const routing::backend& b : snap->backends) {
+    for (const routing::backend& b : backends) {
         const char* state = !b.healthy ? "unhealthy" : b.draining ? "draining" : "healthy";
         std::string id = escape(b.id);
         for (const char* s : {"healthy", "draining", "unhealthy"})
             fmt::format_to(o, "edge_backend_state{{backend=\"{}\",state=\"{}\"}} {}\n", id, s,
                            s == std::string_view(state) ? 1 : 0);
     }
-    header(o, "edge_routing_snapshot_version", "gauge", "Version of the routing table in force");
-    fmt::format_to(o, "edge_routing_snapshot_version {}\n", snap->version);
     header(o, "edge_backend_connections_current", "gauge",
            "Live proxied connections per backend (all workers)");
-    for (const routing::backend& b : snap->backends)
+    for (const routing::backend& b : backends)
         fmt::format_to(o, "edge_backend_connections_current{{backend=\"{}\"}} {}\n", escape(b.id),
                        b.shared ? b.shared->live.load(std::memory_order_relaxed) : 0);
     auto per_backend = [&](const routing::backend& b, auto&& get) {
@@ -306,25 +335,25 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
         return s;
     };
     header(o, "edge_backend_connections_total", "counter", "Connections established per backend");
-    for (const routing::backend& b : snap->backends)
+    for (const routing::backend& b : backends)
         fmt::format_to(
             o, "edge_backend_connections_total{{backend=\"{}\"}} {}\n", escape(b.id),
             per_backend(b, [](const backend_counters& c) { return c.connections.get(); }));
     header(o, "edge_backend_connect_failures_total", "counter",
-           "Failed connects per backend, by reason (refused: refused/unreachable/reset; timeout)");
-    for (const routing::backend& b : snap->backends) {
+           "Failed connects per backend, by reason (refused, unreachable, reset, timeout, other)");
+    for (const routing::backend& b : backends) {
         std::string id = escape(b.id);
-        fmt::format_to(
-            o, "edge_backend_connect_failures_total{{backend=\"{}\",reason=\"refused\"}} {}\n", id,
-            per_backend(b, [](const backend_counters& c) { return c.connect_failures.get(); }));
-        fmt::format_to(
-            o, "edge_backend_connect_failures_total{{backend=\"{}\",reason=\"timeout\"}} {}\n", id,
-            per_backend(b, [](const backend_counters& c) { return c.connect_timeouts.get(); }));
+        for (std::size_t r = 0; r < connect_failure_names.size(); ++r)
+            fmt::format_to(
+                o, "edge_backend_connect_failures_total{{backend=\"{}\",reason=\"{}\"}} {}\n", id,
+                connect_failure_names[r], per_backend(b, [r](const backend_counters& c) {
+                    return c.connect_failures[r].get();
+                }));
     }
     // The connect-time histogram in seconds, and again in milliseconds under edgeProxy's
     // documented name (dashboards built for edgeProxy keep working; new ones should use seconds).
     auto connect_histogram = [&](const char* name, const auto& bounds, double sum_divisor) {
-        for (const routing::backend& b : snap->backends) {
+        for (const routing::backend& b : backends) {
             std::string id = escape(b.id);
             std::uint64_t cumulative = buckets(o, name, "backend", id, bounds, [&](std::size_t i) {
                 return per_backend(b,

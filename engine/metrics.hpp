@@ -10,7 +10,7 @@
 #include <string>
 
 #include "base/result.hpp"
-#include "engine/mmap_array.hpp"
+#include "engine/uring/mmap_array.hpp"
 #include "routing/types.hpp"
 
 namespace edge::engine {
@@ -68,10 +68,23 @@ enum class close_reason : std::uint8_t {
     client_error,   // reset or error on the client side
     backend_error,  // reset or error on the backend side
     drain_timeout,  // still open when --drain-timeout ran out
+    evicted,        // held the most buffers when the pool and spill ran out (a non-reader)
     count_,
 };
 inline constexpr std::array<const char*, std::size_t(close_reason::count_)> close_reason_names = {
-    "done", "idle_timeout", "client_error", "backend_error", "drain_timeout"};
+    "done", "idle_timeout", "client_error", "backend_error", "drain_timeout", "evicted"};
+
+/// Why a connect to a backend failed (label `reason` of the per-backend failure counter).
+enum class connect_failure : std::uint8_t {
+    refused,      // ECONNREFUSED: nothing listens
+    unreachable,  // ENETUNREACH, EHOSTUNREACH…: no route
+    reset,        // reset during the handshake
+    timeout,      // no answer within --connect-timeout (or the kernel's SYN retries)
+    other,        // anything else (EINVAL on a bad address…)
+    count_,
+};
+inline constexpr std::array<const char*, std::size_t(connect_failure::count_)>
+    connect_failure_names = {"refused", "unreachable", "reset", "timeout", "other"};
 
 /// Accept errors (label `kind`).
 enum class accept_error : std::uint8_t { fd_limit, memory, other, count_ };
@@ -89,9 +102,8 @@ inline constexpr std::array<double, 14> latency_bounds_ms = {0.25, 0.5, 1,   2, 
 
 /// Per backend slot, per worker.
 struct backend_counters {
-    counter connections;       // connects that succeeded
-    counter connect_failures;  // refused, unreachable, reset during connect
-    counter connect_timeouts;  // no answer within --connect-timeout
+    counter connections;  // connects that succeeded
+    std::array<counter, std::size_t(connect_failure::count_)> connect_failures;
     std::array<counter, latency_bounds_ms.size() + 1> latency;  // last bucket: +Inf
     counter latency_sum_us;
 };
@@ -107,14 +119,17 @@ struct worker_metrics {
     std::array<counter, std::size_t(accept_error::count_)> accept_errors;
     counter proxy_headers;  // PROXY headers accepted
     std::array<counter, proxy_error_slots> proxy_header_errors;
-    counter geo_hits;        // client locations from the worker's cache
-    counter geo_misses;      // client locations looked up in the database
-    counter geo_errors;      // lookups that met damaged data
-    counter accept_pauses;   // times the worker stopped accepting at its connection limit
-    gauge connection_limit;  // the worker's connection limit
-    counter enobufs;         // receives stopped because the buffer pool was empty
-    counter backpressure;    // receives paused because the other side was not draining
-    counter stale_cqes;      // completions for a slot's previous occupant (dropped)
+    counter geo_hits;          // client locations from the worker's cache
+    counter geo_misses;        // client locations looked up in the database
+    counter geo_errors;        // lookups that met damaged data
+    counter accept_pauses;     // times the worker stopped accepting at its connection limit
+    gauge connection_limit;    // the worker's connection limit
+    counter enobufs;           // receives stopped because the buffer pool was empty
+    counter backpressure;      // receives paused because the other side was not draining
+    counter spills;            // directions whose queued bytes moved out of the pool
+    counter buffers_spilled;   // pool buffers freed by moving their bytes to spill
+    gauge spill_buffers_used;  // spill buffers holding bytes for slow readers now
+    counter stale_cqes;        // completions for a slot's previous occupant (dropped)
     counter loop_iterations;
     /// Time one loop iteration spent working (completions, timers, messages; not the wait), by
     /// upper bound in µs; and the longest seen.
@@ -159,12 +174,22 @@ struct process_gauges {
     const routing_stats* routing = nullptr;
 };
 
+/// Which backends' series one scrape carries: at most `limit` from `offset`, in table order;
+/// `only_backends` leaves the process-wide series out (the paging endpoint).
+struct backend_page {
+    std::size_t offset = 0;
+    std::size_t limit = SIZE_MAX;
+    bool only_backends = false;
+};
+
 /// Renders Prometheus text exposition (version 0.0.4) of every worker's counters, summed, of
-/// the per-backend series for the backends in `snap`, and the process_* metrics (read from
-/// /proc/self now). Names follow Prometheus' conventions (base units, counters end in _total,
-/// histograms have _sum and _count; `promtool check metrics` passes) except edgeProxy's
-/// documented edge_backend_latency_ms, kept beside edge_backend_connect_seconds. Admin thread.
+/// the per-backend series for the backends in `snap` (those `page` selects), and the process_*
+/// metrics (read from /proc/self now). Names follow Prometheus' conventions (base units,
+/// counters end in _total, histograms have _sum and _count; `promtool check metrics` passes)
+/// except edgeProxy's documented edge_backend_latency_ms, kept beside
+/// edge_backend_connect_seconds. Admin thread.
 void render_prometheus(std::string& out, std::span<const worker_metrics* const> workers,
-                       const routing::snapshot* snap, const process_gauges& proc);
+                       const routing::snapshot* snap, const process_gauges& proc,
+                       const backend_page& page = {});
 
 }  // namespace edge::engine

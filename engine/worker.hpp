@@ -1,228 +1,178 @@
 #pragma once
-// A worker: one thread pinned to one core, with its own io_uring, listeners, buffer pool,
-// connection slab, timer wheel, routing snapshot and metrics. Nothing a worker owns is written by
-// another thread; the control thread talks to it only through its inbox (an SPSC queue) and the
-// eventfd that wakes its ring.
+// A worker: worker_core's machinery plus the components that run on it, fixed at compile time.
+// Each completion goes to the component whose op family it carries (a switch on a 4-bit field,
+// no virtual call per completion); each message to every component that takes its type.
 //
-// The connection life lives in conn.cpp, the completion dispatch in loop.cpp, set-up, messages and
-// drain here.
+// A component C provides (engine/tcp/tcp_proxy.hpp is the model):
+//   static constexpr std::uint8_t family;        // 1..15, unique among the worker's components
+//   struct setup;                                // what main hands it (moved in)
+//   static std::uint32_t timers_needed(const setup&);
+//   C(worker_core&, setup&&);                    // no ring work yet (main thread)
+//   bool start(std::string& error);              // worker thread: groups, timers, first SQEs
+//   const timer_slice& timers() const;           // the slice start() reserved
+//   void on_completion(const completion&);       // every CQE of its family
+//   void after_batch();                          // after each batch of completions
+//   void on_timer(std::uint32_t id);             // one of its timer ids expired
+//   bool wants_tick() const;                     // the loop must wake each tick even with no timer
+//   void start_drain();  bool drained() const;  void force_close();
+//   void on_message(M&) for the message types it takes (optional).
+// Adding a component adds its files and a type to the worker's list (engine/proxy_worker.hpp).
 
-#include <atomic>
-#include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
+#include <tuple>
+#include <variant>
 
-#include "base/unique_fd.hpp"
-#include "engine/buf_ring.hpp"
-#include "engine/config.hpp"
-#include "engine/conn.hpp"
-#include "engine/metrics.hpp"
-#include "engine/mmap_array.hpp"
-#include "engine/op_tag.hpp"
-#include "engine/ring.hpp"
-#include "engine/slab.hpp"
-#include "engine/timer_wheel.hpp"
-#include "engine/xcore_queue.hpp"
-#include "geo/database.hpp"
-#include "geo/lookup_cache.hpp"
-#include "geo/region_map.hpp"
-#include "routing/bindings.hpp"
-#include "routing/types.hpp"
+#include "base/log.hpp"
+#include "engine/uring/clock.hpp"
+#include "engine/uring/op_tag.hpp"
+#include "engine/worker_core.hpp"
 
 namespace edge::engine {
 
-/// A message to a worker from the control thread (the inbox's one producer).
-struct worker_message {
-    enum class kind : std::uint8_t { none, drain, stop, tables };
-    kind what = kind::none;
-    /// kind::tables: what replaces the worker's copy; null members stay as they are. The worker
-    /// acknowledges `publication` once it has swapped, at a loop boundary.
-    std::uint64_t publication = 0;
-    routing::snapshot_ptr snap;
-    std::shared_ptr<const geo::database> geo_db;
-    std::shared_ptr<const geo::region_map> region_map;
-};
+template <class... Components>
+class worker final : public worker_core {
+    static_assert(sizeof...(Components) > 0);
+    static_assert(
+        ((Components::family != core_family && Components::family <= op_tag::max_family) && ...),
+        "component families are 1..15");
 
-struct worker_setup {
-    unsigned index = 0;
-    int cpu = -1;  // -1: not pinned
-    const config* cfg = nullptr;
-    /// Client connections this worker takes at once (from --max-conns and the descriptor budget).
-    std::uint32_t conn_limit = 0;
-    ring_features features;
-    /// This worker's own socket for each listen address, and whether clients there start with
-    /// a PROXY header.
-    std::vector<std::pair<unique_fd, bool>> listeners;
-    routing::snapshot_ptr snapshot;
-    routing::binding_table* bindings = nullptr;   // shared by all workers; nullptr: no affinity
-    std::shared_ptr<const geo::database> geo_db;  // nullptr: no GeoIP
-    std::shared_ptr<const geo::region_map> region_map;
-};
-
-class worker {
   public:
-    explicit worker(worker_setup setup);
-    ~worker();
-    worker(const worker&) = delete;
-    worker& operator=(const worker&) = delete;
+    worker(unsigned index, int cpu, const config& cfg, const ring_features& features,
+           typename Components::setup... setups)
+        : worker_core(index, cpu, cfg, features), setups_(std::move(setups)...) {}
 
-    /// Thread body: pins itself, builds its ring, accepts and relays until drained or stopped.
-    void run() noexcept;
+    ~worker() override = default;
 
-    /// Blocks until the worker accepts connections (true) or failed to start (false, `error`
-    /// set). Main thread, at start-up.
-    bool wait_ready(std::string& error);
-
-    /// Queues a message and wakes the worker. The control thread only (single producer).
-    bool post(worker_message m) noexcept;
-
-    /// This worker's counters, for the scrape. Any thread (read-only).
-    const worker_metrics& metrics() const noexcept { return metrics_; }
-    unsigned index() const noexcept { return index_; }
-    /// Version of the routing snapshot this worker has swapped to. Any thread.
-    std::uint64_t snapshot_version() const noexcept {
-        return acked_version_.load(std::memory_order_acquire);
-    }
-    /// The last publication (worker_message::publication) this worker has taken in. Any thread.
-    std::uint64_t publication() const noexcept {
-        return acked_publication_.load(std::memory_order_acquire);
+    /// The component of type C: the worker thread, or any thread once the worker has stopped.
+    template <class C>
+    C& component() noexcept {
+        return *std::get<std::optional<C>>(components_);
     }
 
   private:
-    // ---- set-up, loop, messages, drain (worker.cpp) ----
-    bool setup(std::string& error) noexcept;
-    void loop() noexcept;
-    int next_timeout_ms() const noexcept;
-    void update_clock() noexcept;
-    void arm_wake() noexcept;
-    void on_wake(const completion& c) noexcept;
-    void handle(worker_message& m) noexcept;
-    void start_drain() noexcept;
-    void close_listener(std::uint32_t i) noexcept;
-    void check_drain() noexcept;
-    void swap_tables(worker_message& m) noexcept;
-    void set_ready(int state) noexcept;
-
-    // ---- completion dispatch (loop.cpp) ----
-    void on_cqe(const completion& c) noexcept;
-    void on_stale(const op_tag& t, const completion& c) noexcept;
-
-    // ---- accepting clients (accept.cpp) ----
-    bool accepting() const noexcept;
-    std::uint32_t accept_headroom() const noexcept;
-    void arm_accept(std::uint32_t listener) noexcept;
-    void cancel_accepts(std::uint32_t listener) noexcept;
-    void resume_accepts() noexcept;
-    void on_accept(std::uint32_t listener, const completion& c, std::uint32_t kind) noexcept;
-    void on_accept_retry() noexcept;
-    void on_conn_added() noexcept;
-    void on_conn_removed() noexcept;
-
-    // ---- the connection life (conn.cpp) ----
-    void start_conn(int fd, bool expect_header) noexcept;
-    void on_header_data(std::uint32_t slot, conn& cn) noexcept;
-    geo::location locate(const conn& cn) noexcept;
-    void route_and_connect(std::uint32_t slot, conn& cn) noexcept;
-    void on_connect(std::uint32_t slot, conn& cn, const completion& c) noexcept;
-    void on_connect_timeout(std::uint32_t slot, conn& cn, const completion& c) noexcept;
-    void start_relay(std::uint32_t slot, conn& cn) noexcept;
-    void on_proxy_sent(std::uint32_t slot, conn& cn, const completion& c) noexcept;
-    void arm_recv(std::uint32_t slot, conn& cn, unsigned side, bool poll_first = false) noexcept;
-    void on_recv(std::uint32_t slot, conn& cn, unsigned side, const completion& c) noexcept;
-    void start_send(std::uint32_t slot, conn& cn, unsigned half) noexcept;
-    void on_send(std::uint32_t slot, conn& cn, unsigned half, const completion& c) noexcept;
-    /// A half that may send: its next queued bytes, or its EOF once everything is sent.
-    void forward(std::uint32_t slot, conn& cn, unsigned half) noexcept;
-    void pass_eof(std::uint32_t slot, conn& cn, unsigned half) noexcept;
-    void close_conn(std::uint32_t slot, conn& cn, close_reason why) noexcept;
-    void reject_conn(std::uint32_t slot, conn& cn, reject_reason why) noexcept;
-    void begin_close(std::uint32_t slot, conn& cn) noexcept;
-    void op_done(std::uint32_t slot, conn& cn) noexcept;
-    void release_backend(conn& cn) noexcept;
-    void drop_queue(relay_half& h, bool keep_sending) noexcept;
-    void on_timer(std::uint32_t slot) noexcept;
-    void rearm_starved() noexcept;
-    std::uint32_t take_buffers(relay_half& h, std::uint16_t first, std::uint32_t bytes) noexcept;
-    std::uint64_t tag(op kind, std::uint32_t slot, unsigned dir = 0) const noexcept {
-        return make_tag(kind, slot, conns_->generation(slot), static_cast<std::uint8_t>(dir));
+    void run_thread() noexcept override {
+        std::string error;
+        if (!start(error)) {
+            set_ready(-1, error);
+            return;
+        }
+        set_ready(1);
+        loop();
+        log::debug("worker stopped");
     }
 
-    struct listener_state {
-        unique_fd fd;
-        bool proxy_protocol = false;  // clients start with a PROXY header
-        bool multishot = false;       // a multishot accept is in the kernel
-        std::uint8_t single = 0;      // single-shot accepts in the kernel
-    };
+    bool start(std::string& error) noexcept {
+        std::uint32_t timers =
+            (Components::timers_needed(std::get<typename Components::setup>(setups_)) + ... + 0);
+        if (!setup_core(timers, error)) return false;
+        bool ok = true;
+        (
+            [&] {
+                if (!ok) return;
+                auto& slot = std::get<std::optional<Components>>(components_);
+                slot.emplace(*this, std::move(std::get<typename Components::setup>(setups_)));
+                ok = slot->start(error);
+            }(),
+            ...);
+        return ok && finish_setup(error);
+    }
 
-    // Identity and configuration.
-    const unsigned index_;
-    const int cpu_;
-    const config& cfg_;
-    const ring_features features_;
-    const std::uint32_t conn_limit_;
-    // Sanctioned sharing (design §3): the one client-affinity table of all workers, locked per
-    // shard, touched once per new connection (routing/bindings.hpp).
-    routing::binding_table* const bindings_;
-    const std::uint64_t busy_poll_ns_;  // 0: sleep as soon as there is nothing to do
-    std::uint64_t last_work_ns_ = 0;
+    void loop() noexcept {
+        completion batch[256];
+        while (!done_) {
+            bool tick = draining_ || (component<Components>().wants_tick() || ...);
+            wait_for_work(tick);
+            std::uint64_t busy_start = monotonic_ns();
+            for (;;) {
+                unsigned n = reap(batch);
+                for (unsigned i = 0; i < n; ++i)
+                    dispatch(batch[i]);
+                if (n < std::size(batch)) break;
+            }
+            if (take_inbox_pending())
+                while (auto m = pop_message())
+                    std::visit([this](auto& msg) { handle(msg); }, *m);
+            (component<Components>().after_batch(), ...);
+            advance_timers([this](std::uint32_t id) { on_timer(id); });
+            if (draining_) check_drain();
+            end_iteration(busy_start);
+        }
+    }
 
-    // Owned by the worker thread once run() starts.
-    std::optional<ring> ring_;
-    std::optional<buf_ring> bufs_;
-    std::optional<slab<conn>> conns_;
-    std::optional<timer_wheel> timers_;
-    std::vector<listener_state> listeners_;
-    mmap_array<proxy_out> proxy_out_;               // by connection slot (send-proxy)
-    std::unique_ptr<std::uint16_t[]> next_buffer_;  // queue links, by buffer id
-    std::unique_ptr<std::uint32_t[]> buffer_len_;   // bytes received into each buffer
-    std::vector<std::uint64_t> starved_;            // recv tags waiting for buffers (ENOBUFS)
-    routing::snapshot_ptr snap_;
-    std::vector<std::uint32_t> live_by_slot_;  // this worker's live connections per backend slot
-    std::shared_ptr<const geo::database> geo_db_;
-    std::shared_ptr<const geo::region_map> region_map_;
-    geo::lookup_cache geo_cache_;  // this worker's own: no sharing between workers
-    std::uint32_t rng_;
-    std::uint64_t now_ms_ = 0;
-    std::uint64_t now_tick_ = 0;
-    __kernel_timespec connect_ts_{};
-    __kernel_timespec accept_retry_ts_{};
-    bool accept_paused_ = false;  // EMFILE/ENFILE: accepts wait for a descriptor to free up
-    bool accept_retry_armed_ = false;
-    bool accept_error_logged_ = false;
-    // Log lines about a recurring failure repeat at most once per log_interval_ms.
-    struct rate_limited_log {
-        std::uint64_t last_ms = 0;
-        std::uint32_t suppressed = 0;
-    };
-    std::vector<rate_limited_log> backend_log_;  // by backend slot
-    std::uint64_t socket_error_log_ms_ = 0;
-    bool accept_full_ = false;  // at conn_limit_: new clients wait in the listen backlog
-    bool accept_full_logged_ = false;
+    void dispatch(const completion& c) noexcept {
+        std::uint8_t f = op_tag::family_of(c.user_data);
+        if (f == core_family) {
+            on_core_completion(c);
+            return;
+        }
+        bool handled =
+            ((f == Components::family ? (component<Components>().on_completion(c), true) : false) ||
+             ...);
+        if (!handled) {
+            metrics().stale_cqes.add();
+            log::error("completion of unknown family {} (user_data {:#x})", f, c.user_data);
+        }
+    }
+
+    void on_timer(std::uint32_t id) noexcept {
+        (
+            [&] {
+                auto& c = component<Components>();
+                const timer_slice& s = c.timers();
+                if (id - s.base() < s.size()) c.on_timer(id - s.base());
+            }(),
+            ...);
+    }
+
+    void handle(drain_message&) noexcept {
+        if (draining_) return;
+        draining_ = true;
+        drain_deadline_ms_ = now_ms() + static_cast<std::uint64_t>(cfg().drain_timeout.count());
+        (component<Components>().start_drain(), ...);
+    }
+
+    void handle(stop_message&) noexcept {
+        log::info("stopping now");
+        done_ = true;
+    }
+
+    template <class M>
+    void handle(M& m) noexcept {
+        (
+            [&] {
+                if constexpr (requires(Components & c) { c.on_message(m); })
+                    component<Components>().on_message(m);
+            }(),
+            ...);
+        if constexpr (requires { m.publication; }) ack_publication(m.publication);
+    }
+
+    void check_drain() noexcept {
+        if ((component<Components>().drained() && ...)) {
+            log::info("drained");
+            done_ = true;
+            return;
+        }
+        if (!drain_forced_ && now_ms() >= drain_deadline_ms_) {
+            drain_forced_ = true;
+            drain_force_deadline_ms_ = now_ms() + 2000;
+            (component<Components>().force_close(), ...);
+            return;
+        }
+        if (drain_forced_ && now_ms() >= drain_force_deadline_ms_) {
+            log::warn("operations still in the kernel at exit");
+            done_ = true;
+        }
+    }
+
+    std::tuple<typename Components::setup...> setups_;
+    std::tuple<std::optional<Components>...> components_;
     bool draining_ = false;
     bool done_ = false;
-    std::uint64_t drain_deadline_ms_ = 0;
     bool drain_forced_ = false;
+    std::uint64_t drain_deadline_ms_ = 0;
     std::uint64_t drain_force_deadline_ms_ = 0;
-
-    // Cross-thread: the inbox and its wake-up.
-    unique_fd wake_fd_;
-    std::uint64_t wake_value_ = 0;  // the ring reads the eventfd into this
-    bool inbox_pending_ = false;    // the eventfd fired: drain the inbox after this batch
-    xcore_queue<worker_message> inbox_;
-
-    // Read by other threads: sanctioned sharing, each with its rule.
-    worker_metrics metrics_;                       // written only by this worker (see metrics.hpp)
-    std::atomic<std::uint64_t> acked_version_{0};  // written by this worker, read by control
-    std::atomic<std::uint64_t> acked_publication_{0};  // likewise
-    std::atomic<int> ready_{0};  // 0 starting, 1 ready, -1 failed; main waits on it
-    std::string setup_error_;    // written before ready_ = -1, read after
 };
-
-/// Worker tick length: idle and header deadlines are kept to this granularity.
-inline constexpr std::uint64_t tick_ms = 100;
-/// A recurring failure (a dead backend, descriptor exhaustion) is logged at most this often.
-inline constexpr std::uint64_t log_interval_ms = 10000;
 
 }  // namespace edge::engine

@@ -1,7 +1,7 @@
 // The io_uring wrapper: set-up, the start-up probe, SQE preparation, submission and reaping.
 // The only file that builds SQEs (see ring.hpp for the rules).
 
-#include "engine/ring.hpp"
+#include "engine/uring/ring.hpp"
 
 #include <fcntl.h>
 #include <liburing.h>
@@ -297,15 +297,16 @@ void ring::prep_recv_multishot(int fd, std::uint16_t group, bool bundle, unsigne
     sqe->user_data = tag;
 }
 
-void ring::prep_send(int fd, const void* buf, std::size_t len, std::uint64_t tag) noexcept {
+void ring::prep_send(int fd, const void* buf, std::size_t len, std::uint64_t tag,
+                     bool wait_all) noexcept {
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL | MSG_WAITALL);
+    io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL | (wait_all ? MSG_WAITALL : 0));
     sqe->user_data = tag;
 }
 
-void ring::prep_sendmsg(int fd, const msghdr* msg, std::uint64_t tag) noexcept {
+void ring::prep_sendmsg(int fd, const msghdr* msg, std::uint64_t tag, bool wait_all) noexcept {
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL | MSG_WAITALL);
+    io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL | (wait_all ? MSG_WAITALL : 0));
     sqe->user_data = tag;
 }
 

@@ -1,7 +1,7 @@
 // Provided-buffer ring: one mapping holds the ring entries followed by the buffers.
 // (This file, like ring.cpp, includes liburing: it owns the buffer ring's memory layout.)
 
-#include "engine/buf_ring.hpp"
+#include "engine/uring/buf_ring.hpp"
 
 #include <liburing.h>
 #include <sys/mman.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <utility>
 
-#include "engine/ring.hpp"
+#include "engine/uring/ring.hpp"
 
 namespace edge::engine {
 

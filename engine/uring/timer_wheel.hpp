@@ -1,15 +1,15 @@
 #pragma once
-// A hashed timer wheel for a worker's per-connection deadlines (idle, header, drain). Ticks are
-// coarse (the worker's tick, 100 ms by default); a deadline beyond one turn of the wheel stays in
-// its bucket and is passed over until its turn comes. Links live in an array indexed by the
-// connection slot, so scheduling, re-scheduling and cancelling are O(1) with no allocation.
-// Single thread (its worker).
+// A hashed timer wheel for a worker's deadlines (idle, header, drain): ids are small integers
+// (a component's slots, offset into its range). Ticks are coarse (the worker's tick, 100 ms by
+// default); a deadline beyond one turn of the wheel stays in its bucket and is passed over until
+// its turn comes. Links live in an array indexed by id, so scheduling, re-scheduling and
+// cancelling are O(1) with no allocation. Single thread (its worker).
 
 #include <cstdint>
 #include <vector>
 
 #include "base/result.hpp"
-#include "engine/mmap_array.hpp"
+#include "engine/uring/mmap_array.hpp"
 
 namespace edge::engine {
 
@@ -33,6 +33,8 @@ class timer_wheel {
     bool is_scheduled(std::uint32_t id) const noexcept { return links_[id].bucket1 != 0; }
     std::uint64_t deadline(std::uint32_t id) const noexcept { return links_[id].deadline; }
     std::uint32_t size() const noexcept { return size_; }
+    /// Ids below this can be scheduled.
+    std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(links_.size()); }
     std::uint64_t now() const noexcept { return now_; }
 
     /// Moves the wheel to tick `now`, calling on_expire(id) for every id whose deadline has come,

@@ -5,9 +5,9 @@
 // Ownership rule: a buffer id belongs to the kernel while it sits in the ring. A receive CQE hands
 // it (and, with bundles, the ring entries after it) to one connection direction, which queues it
 // for sending. It goes back to the ring only when the send that carried it has completed (or the
-// connection died and no send references it). After ENOBUFS a direction stops receiving and is
-// re-armed once at least `refill_threshold` buffers are free again, so a burst does not re-arm
-// every starved direction into another ENOBUFS.
+// connection died and no send references it). What a receive that met an empty pool (ENOBUFS)
+// waits for, and how the pool is kept from running empty, is the owner's policy
+// (engine/tcp/buffer_pressure.cpp); this class only counts.
 
 #include <cstdint>
 #include <memory>
@@ -55,8 +55,9 @@ class buf_ring {
 
     /// Buffers the worker holds (queued or being sent).
     unsigned held() const noexcept { return held_; }
-    /// Whether enough buffers are free to re-arm directions that hit ENOBUFS.
-    bool above_refill_threshold() const noexcept { return count_ - held_ >= count_ / 2; }
+    /// Buffers in the kernel's hands (free to receive into), counting those given back but not
+    /// yet published.
+    unsigned free_count() const noexcept { return count_ - held_; }
 
   private:
     buf_ring() = default;

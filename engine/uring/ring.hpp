@@ -101,10 +101,13 @@ class ring {
     /// readiness before the first attempt (for a socket known to be empty).
     void prep_recv_multishot(int fd, std::uint16_t group, bool bundle, unsigned max_bytes,
                              bool poll_first, std::uint64_t tag) noexcept;
-    /// Sends len bytes (MSG_WAITALL: the kernel retries short sends; MSG_NOSIGNAL: no SIGPIPE).
-    void prep_send(int fd, const void* buf, std::size_t len, std::uint64_t tag) noexcept;
+    /// Sends len bytes (MSG_NOSIGNAL: no SIGPIPE). With `wait_all` (MSG_WAITALL) the kernel
+    /// retries short sends itself; without, a short send completes with what it sent, so a send
+    /// still pending has sent nothing and may be cancelled without losing track of bytes.
+    void prep_send(int fd, const void* buf, std::size_t len, std::uint64_t tag,
+                   bool wait_all = true) noexcept;
     /// Sends a gathered message; `msg` and its iovecs must stay valid until the SQE is submitted.
-    void prep_sendmsg(int fd, const msghdr* msg, std::uint64_t tag) noexcept;
+    void prep_sendmsg(int fd, const msghdr* msg, std::uint64_t tag, bool wait_all = true) noexcept;
     /// connect(2) linked to a timeout: two CQEs, one per tag.
     void prep_connect_with_timeout(int fd, const sockaddr* addr, socklen_t len,
                                    const __kernel_timespec* timeout, std::uint64_t tag,

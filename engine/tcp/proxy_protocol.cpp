@@ -1,4 +1,4 @@
-#include "engine/proxy_protocol.hpp"
+#include "engine/tcp/proxy_protocol.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
