@@ -65,12 +65,7 @@ TEST_CASE("every metric the Grafana dashboard queries is in a real scrape") {
     test_backend echo(test_backend::mode::echo);
     write_routing_db(dir.file("routing.db"), {{"b1", echo.port()}});
     proxy_process proxy(dir, {dir.file("routing.db")});
-    {
-        unique_fd c = connect_tcp(proxy.port());
-        REQUIRE(c);
-        REQUIRE(send_all(c.get(), "hi"));
-        REQUIRE(read_exact(c.get(), 2) == std::optional<std::string>("hi"));
-    }
+    REQUIRE(echoes_through(proxy.port(), "hi"));
     const std::string body = proxy.http_get("/metrics");
     REQUIRE(!body.empty());
     for (const std::string& n : names) {

@@ -51,12 +51,7 @@ TEST_CASE("promtool check metrics passes on a real scrape, but for edgeProxy's d
     exec_sql(db,
              "CREATE TABLE draining (id TEXT PRIMARY KEY); INSERT INTO draining VALUES ('going');");
     proxy_process proxy(dir, {db});
-    {
-        unique_fd c = connect_tcp(proxy.port());
-        REQUIRE(c);
-        REQUIRE(send_all(c.get(), "ping"));
-        REQUIRE(read_exact(c.get(), 4) == std::optional<std::string>("ping"));
-    }
+    REQUIRE(echoes_through(proxy.port(), "ping"));
     const std::string body = proxy.http_get("/metrics");
     REQUIRE(!body.empty());
     const std::string scrape = dir.file("metrics.txt");
