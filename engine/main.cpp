@@ -15,11 +15,11 @@
 
 #include "base/log.hpp"
 #include "engine/build_info.hpp"
-#include "engine/config.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/control.hpp"
 #include "engine/control/table_loader.hpp"
-#include "engine/listener_set.hpp"
+#include "engine/host/config.hpp"
+#include "engine/host/listener_set.hpp"
 #include "engine/proxy_worker.hpp"
 #include "engine/startup.hpp"
 #include "engine/uring/ring.hpp"

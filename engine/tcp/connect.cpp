@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
-#include "engine/tcp/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
 #include "engine/uring/clock.hpp"
 #include "geo/ip_address.hpp"

@@ -1,7 +1,7 @@
-#include "engine/metrics.hpp"
+#include "engine/host/metrics.hpp"
 
-#include "engine/process_stats.hpp"
-#include "engine/tcp/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
+#include "engine/host/process_stats.hpp"
 
 #include <fmt/format.h>
 
