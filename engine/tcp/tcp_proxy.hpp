@@ -28,6 +28,7 @@
 #include "geo/lookup_cache.hpp"
 #include "geo/region_map.hpp"
 #include "routing/bindings.hpp"
+#include "routing/select.hpp"
 #include "routing/types.hpp"
 
 namespace edge::engine {
@@ -150,8 +151,8 @@ class tcp_proxy {
     std::vector<std::uint32_t> live_by_slot_;  // this worker's live connections per backend slot
     std::shared_ptr<const geo::database> geo_db_;
     std::shared_ptr<const geo::region_map> region_map_;
-    geo::lookup_cache geo_cache_;  // this worker's own: no sharing between workers
-    std::uint32_t rng_;
+    geo::lookup_cache geo_cache_;         // this worker's own: no sharing between workers
+    routing::selection_state selection_;  // this worker's own tie-breaking state
     __kernel_timespec connect_ts_{};
 
     // Log lines about a recurring failure repeat at most once per log_interval_ms.

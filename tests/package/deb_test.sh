@@ -46,6 +46,11 @@ out=$("$root/usr/sbin/edgeproxy" --check --db "$db" --listen 127.0.0.1:0 --metri
   fail "packaged edgeproxy --check failed: $out"
 grep -q 'configuration ok' <<<"$out" || fail "--check said: $out"
 "$root/usr/sbin/edgeproxy" --version | grep -q '^edgeproxy ' || fail "--version"
+# Every flag the packaged binary knows is in its man page.
+man_text=$(zcat "$root/usr/share/man/man8/edgeproxy.8.gz")
+for flag in $("$root/usr/sbin/edgeproxy" --help | grep -oE '^  --[a-z-]+'); do
+  grep -qF -- "\\fB$flag\\fR" <<<"$man_text" || fail "edgeproxy(8) does not document $flag"
+done
 
 # The maintainer scripts against stubs that log instead of acting (PATH holds nothing else).
 dpkg-deb -e "$deb" "$work/control"

@@ -13,10 +13,10 @@ namespace {
 
 void print_usage(std::FILE* to) {
     fmt::print(to,
-               "usage: edgectl <command> [args]\n\n{}\n{}\n{}\n"
+               "usage: edgectl <command> [args]\n\n{}\n{}\n{}\n{}\n"
                "  --help, --version\n",
                edge::edgectl::routing_usage(), edge::edgectl::geo_usage(),
-               edge::edgectl::wg_usage());
+               edge::edgectl::wg_usage(), edge::edgectl::sync_usage());
 }
 
 }  // namespace
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     try {
         if (group == "geo") return edge::edgectl::run_geo(rest);
         if (group == "wg") return edge::edgectl::run_wg(rest);
+        if (group == "sync") return edge::edgectl::run_sync_command(rest);
         if (group == "init" || group == "backend" || group == "check" || group == "show")
             return edge::edgectl::run_routing(group, rest);
     } catch (const std::exception& e) {
@@ -46,8 +47,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     fmt::print(stderr, "edgectl: unknown command '{}'{}\n", group,
-               edge::did_you_mean(group, {"init", "backend", "check", "show", "geo", "wg", "help",
-                                          "--help", "--version"}));
+               edge::did_you_mean(group, {"init", "backend", "check", "show", "geo", "wg", "sync",
+                                          "help", "--help", "--version"}));
     print_usage(stderr);
     return 2;
 }
