@@ -9,44 +9,25 @@
 #define CATCH_CONFIG_RUNNER
 #include <array>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <sstream>
-#include <vector>
 
-#include <nlohmann/json.hpp>
 #include "tests/wg/crypto/test_support.hpp"
+#include "tests/wg/kat_data.hpp"
 #include "wg/crypto/blake2s.hpp"
-
 #include "wg/crypto/chacha20poly1305.hpp"
 #include "wg/crypto/hkdf.hpp"
 #include "wg/crypto/x25519.hpp"
 
 using namespace edge::wg::crypto;
 using namespace edge::wg::crypto::test;
+using edge::wg::test::kat_data;
 
 namespace {
 
 using key32 = std::array<std::uint8_t, 32>;
 
-std::string g_path;
-std::map<std::string, std::string> g_kat;
-
-bool load_kat() {
-    const char* shared = std::getenv("EDGE_SHARED_DIR");
-    g_path = std::string(shared != nullptr ? shared : "../shared") + "/data/wg/wg-kat.json";
-    std::ifstream f(g_path);
-    if (!f) return false;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    // A flat object of "name": "value" strings (and a "note").
-    const nlohmann::json kat = nlohmann::json::parse(ss.str());
-    for (auto it = kat.begin(); it != kat.end(); ++it)
-        if (it->is_string()) g_kat[it.key()] = it->get<std::string>();
-    return true;
-}
+kat_data g_kat_file;
+std::map<std::string, std::string>& g_kat = g_kat_file.fields;
 
 bytes field(const std::string& name) {
     INFO("field " << name);
@@ -202,8 +183,8 @@ TEST_CASE("primitives reproduce WireGuard's known-answer handshake", "[wg-kat]")
 }
 
 int main(int argc, char** argv) {
-    if (!load_kat()) {
-        std::printf("SKIP: %s not found (shared WireGuard test data)\n", g_path.c_str());
+    if (!g_kat_file.load()) {
+        std::printf("SKIP: %s not found (shared WireGuard test data)\n", g_kat_file.path.c_str());
         return 77;
     }
     return Catch::Session().run(argc, argv);
