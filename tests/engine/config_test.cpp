@@ -138,3 +138,53 @@ TEST_CASE("usage text lists every flag with its environment variable") {
     CHECK_THAT(u, Catch::Contains("EDGEPROXY_DB_PATH"));
     CHECK_THAT(u, Catch::Contains("EDGEPROXY_REGION"));
 }
+
+TEST_CASE("access log, admin and routing.db start-up flags") {
+    config c;
+    REQUIRE(parse({}, fake_env{}, c) == parse_outcome::run);
+    CHECK(c.access_log.empty());  // off by default
+    CHECK(c.access_log_format_ == access_log_format::text);
+    CHECK(c.wait_for_db == milliseconds(0));  // a missing routing.db stops the start
+    CHECK(c.admin_token_file.empty());
+
+    config d;
+    REQUIRE(parse({"--access-log", "/var/log/edgeproxy/access.log", "--access-log-format", "json",
+                   "--access-log-buffer", "1024", "--wait-for-db", "30s", "--admin",
+                   "127.0.0.1:9191", "--admin-token-file", "/etc/edgeproxy/token"},
+                  fake_env{}, d) == parse_outcome::run);
+    CHECK(d.access_log == "/var/log/edgeproxy/access.log");
+    CHECK(d.access_log_format_ == access_log_format::json);
+    CHECK(d.access_log_buffer == 1024);
+    CHECK(d.wait_for_db == milliseconds(30000));
+    REQUIRE(d.metrics);
+    CHECK(to_string(*d.metrics) == "127.0.0.1:9191");
+    CHECK(d.admin_token_file == "/etc/edgeproxy/token");
+
+    config e;
+    REQUIRE(parse({"--wait-for-db", "forever"}, fake_env{}, e) == parse_outcome::run);
+    CHECK_FALSE(e.wait_for_db.has_value());
+}
+
+TEST_CASE("an admin endpoint off loopback needs a token or an explicit --admin-insecure") {
+    auto error_of = [](std::vector<std::string> args) -> std::string {
+        config c;
+        try {
+            parse(std::move(args), fake_env{}, c);
+        } catch (const config_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK_THAT(error_of({"--metrics", "0.0.0.0:9090"}), Catch::Contains("--admin-token-file"));
+    CHECK_THAT(error_of({"--admin", "[::]:9090"}), Catch::Contains("--admin-insecure"));
+    fake_env env;
+    env.vars["EDGEPROXY_METRICS_ADDR"] = "10.0.0.1:9090";
+    config c;
+    CHECK_THROWS_AS(parse({}, env, c), config_error);
+    CHECK(error_of({"--metrics", "0.0.0.0:9090", "--admin-token-file", "/t"}).empty());
+    CHECK(error_of({"--metrics", "0.0.0.0:9090", "--admin-insecure"}).empty());
+    CHECK(error_of({"--metrics", "127.0.0.2:9090"}).empty());
+    CHECK(error_of({"--metrics", "[::1]:9090"}).empty());
+    CHECK_THAT(error_of({"--access-log-format", "xml"}), Catch::Contains("--access-log-format"));
+    CHECK_THAT(error_of({"--wait-for-db", "soon"}), Catch::Contains("--wait-for-db"));
+}
