@@ -66,6 +66,8 @@ class access_log {
     /// Formats and writes everything the rings hold now; returns the records taken.
     std::size_t drain(std::string& buf);
     void flush(std::string& buf);
+    /// How long to sleep before the next collection, from how full the rings were.
+    int next_interval(double fullest) noexcept;
     bool keep_waiting() const noexcept;
 
     log_sink sink_;
@@ -74,7 +76,9 @@ class access_log {
     const access_log_format format_;
     std::vector<record_ring> rings_;
     std::thread thread_;
-    unique_fd wake_;  // eventfd: stop or reopen asked
+    unique_fd wake_;             // eventfd: stop or reopen asked
+    std::size_t buf_lines_ = 0;  // lines formatted into the batch not yet written (log thread)
+    int interval_ms_;            // the log thread's current collection interval
 
     // Sanctioned sharing (design §3): flags set by the main and control threads, read by the
     // log thread at its next pass; counters written by the log thread, read by the scrape.

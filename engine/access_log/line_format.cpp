@@ -17,9 +17,50 @@ std::string_view backend_id(const access_record& r) noexcept {
     return std::string_view(r.backend_id, r.id_length);
 }
 
+// Numbers and fixed-point values are written with integer arithmetic: the log thread formats
+// one line per connection, and a format string parsed per field or a float conversion is most
+// of what a line costs.
+void append_uint(std::string& out, std::uint64_t v) {
+    fmt::format_int n(v);
+    out.append(n.data(), n.size());
+}
+
+void append_three_digits(std::string& out, unsigned v) {
+    out.push_back(static_cast<char>('0' + v / 100 % 10));
+    out.push_back(static_cast<char>('0' + v / 10 % 10));
+    out.push_back(static_cast<char>('0' + v % 10));
+}
+
+/// `thousandths` / 1000 with three decimals: µs as "0.412" ms.
+void append_thousandths(std::string& out, std::uint64_t thousandths) {
+    append_uint(out, thousandths / 1000);
+    out.push_back('.');
+    append_three_digits(out, static_cast<unsigned>(thousandths % 1000));
+}
+
+void append_address_or(std::string& out, const socket_address& a, const char* none) {
+    if (a.empty())
+        out += none;
+    else
+        append_to_string(out, a);
+}
+
+void append_country_or(std::string& out, geo::country_code c, const char* none,
+                       bool quoted = false) {
+    if (!c.known()) {
+        out += none;
+        return;
+    }
+    if (quoted) out.push_back('"');
+    out.push_back(static_cast<char>(c.value >> 8));
+    out.push_back(static_cast<char>(c.value & 0xff));
+    if (quoted) out.push_back('"');
+}
+
 // A logfmt value: bare when it has no space, quote, '=' or control character, else quoted
-// with \" \\ and \xNN escapes, so that one line is always one record.
-void append_logfmt_value(std::string& out, std::string_view v) {
+// with \" \\ and \xNN escapes, so that one line is always one record. `cut` adds the '~' that
+// marks an id longer than the record holds.
+void append_logfmt_value(std::string& out, std::string_view v, bool cut) {
     bool bare = !v.empty();
     for (char ch : v) {
         auto c = static_cast<unsigned char>(ch);
@@ -27,6 +68,7 @@ void append_logfmt_value(std::string& out, std::string_view v) {
     }
     if (bare) {
         out += v;
+        if (cut) out.push_back('~');
         return;
     }
     out.push_back('"');
@@ -41,11 +83,8 @@ void append_logfmt_value(std::string& out, std::string_view v) {
             out.push_back(ch);
         }
     }
+    if (cut) out.push_back('~');
     out.push_back('"');
-}
-
-double ms(std::uint64_t ns) noexcept {
-    return static_cast<double>(ns) / 1e6;
 }
 
 }  // namespace
@@ -75,12 +114,15 @@ std::string_view line_formatter::listener(const access_record& r) const noexcept
 void line_formatter::append_time(std::uint64_t monotonic_ns, std::string& out) {
     std::int64_t real = static_cast<std::int64_t>(monotonic_ns) + offset_ns_;
     std::int64_t sec = real / 1000000000;
-    auto milli = static_cast<int>((real % 1000000000) / 1000000);
+    auto milli = static_cast<unsigned>((real % 1000000000) / 1000000);
     if (sec != cached_second_) {
         format_utc_seconds(cached_prefix_, sizeof(cached_prefix_), sec);
         cached_second_ = sec;
     }
-    fmt::format_to(std::back_inserter(out), "{}.{:03}Z", cached_prefix_, milli);
+    out += cached_prefix_;
+    out.push_back('.');
+    append_three_digits(out, milli);
+    out.push_back('Z');
 }
 
 void line_formatter::append(const access_record& r, std::string& out) {
@@ -91,66 +133,100 @@ void line_formatter::append(const access_record& r, std::string& out) {
 }
 
 void line_formatter::append_text(const access_record& r, std::string& out) {
-    auto o = std::back_inserter(out);
     out += "time=";
     append_time(r.accept_ns, out);
     out += " client=";
-    out += r.client.empty() ? std::string("-") : to_string(r.client);
+    append_address_or(out, r.client, "-");
     out += " listener=";
     out += listener(r);
-    std::string country = r.country.str();
-    std::string region = r.region.known() ? r.region.str() : std::string();
-    fmt::format_to(o, " country={} region={} backend=", country.empty() ? "-" : country,
-                   region.empty() ? "-" : region);
+    out += " country=";
+    append_country_or(out, r.country, "-");
+    out += " region=";
+    if (r.region.known())
+        append_logfmt_value(out, r.region.str(), false);
+    else
+        out.push_back('-');
+    out += " backend=";
     if (r.id_length == 0)
         out.push_back('-');
     else
-        append_logfmt_value(
-            out, r.id_cut ? std::string(backend_id(r)) + "~" : std::string(backend_id(r)));
+        append_logfmt_value(out, backend_id(r), r.id_cut);
     out += " backend_addr=";
-    out += r.backend.empty() ? std::string("-") : to_string(r.backend);
-    fmt::format_to(o, " attempts={} connect_ms=", r.attempts);
+    append_address_or(out, r.backend, "-");
+    out += " attempts=";
+    append_uint(out, r.attempts);
+    out += " connect_ms=";
     if (r.connect_us != 0)
-        fmt::format_to(o, "{:.3f}", static_cast<double>(r.connect_us) / 1000.0);
+        append_thousandths(out, r.connect_us);
     else
         out.push_back('-');
-    fmt::format_to(o, " bytes_up={} bytes_down={} duration_ms={:.3f} term={} reason={}\n",
-                   r.bytes_up, r.bytes_down, ms(r.end_ns - r.accept_ns),
-                   termination_flags[std::size_t(r.end)], termination_names[std::size_t(r.end)]);
+    out += " bytes_up=";
+    append_uint(out, r.bytes_up);
+    out += " bytes_down=";
+    append_uint(out, r.bytes_down);
+    out += " duration_ms=";
+    append_thousandths(out, (r.end_ns - r.accept_ns) / 1000);
+    out += " term=";
+    out += termination_flags[std::size_t(r.end)];
+    out += " reason=";
+    out += termination_names[std::size_t(r.end)];
+    out.push_back('\n');
 }
 
 void line_formatter::append_json(const access_record& r, std::string& out) {
-    auto o = std::back_inserter(out);
-    auto string_or_null = [&](std::string_view s) {
-        if (s.empty())
-            out += "null";
-        else
-            append_json_string(out, s);
-    };
     out += "{\"time\":\"";
     append_time(r.accept_ns, out);
     out += "\",\"client\":";
-    string_or_null(r.client.empty() ? std::string() : host_string(r.client));
-    fmt::format_to(o, ",\"client_port\":{},\"listener\":", r.client.port());
-    string_or_null(listener(r));
+    if (r.client.empty()) {
+        out += "null";
+    } else {
+        out.push_back('"');
+        append_host(out, r.client);
+        out.push_back('"');
+    }
+    out += ",\"client_port\":";
+    append_uint(out, r.client.port());
+    out += ",\"listener\":";
+    append_json_string(out, listener(r));
     out += ",\"country\":";
-    string_or_null(r.country.str());
+    append_country_or(out, r.country, "null", true);
     out += ",\"region\":";
-    string_or_null(r.region.known() ? r.region.str() : std::string());
-    out += ",\"backend\":";
-    string_or_null(r.id_cut ? std::string(backend_id(r)) + "~" : std::string(backend_id(r)));
-    out += ",\"backend_addr\":";
-    string_or_null(r.backend.empty() ? std::string() : to_string(r.backend));
-    fmt::format_to(o, ",\"attempts\":{},\"connect_ms\":", r.attempts);
-    if (r.connect_us != 0)
-        fmt::format_to(o, "{:.3f}", static_cast<double>(r.connect_us) / 1000.0);
+    if (r.region.known())
+        append_json_string(out, r.region.str());
     else
         out += "null";
-    fmt::format_to(o,
-                   ",\"bytes_up\":{},\"bytes_down\":{},\"duration_ms\":{:.3f},\"term\":\"{}\","
-                   "\"reason\":\"{}\"}}\n",
-                   r.bytes_up, r.bytes_down, ms(r.end_ns - r.accept_ns),
-                   termination_flags[std::size_t(r.end)], termination_names[std::size_t(r.end)]);
+    out += ",\"backend\":";
+    if (r.id_length == 0)
+        out += "null";
+    else
+        append_json_string(
+            out, r.id_cut ? std::string(backend_id(r)) + "~" : std::string(backend_id(r)));
+    out += ",\"backend_addr\":";
+    if (r.backend.empty()) {
+        out += "null";
+    } else {
+        out.push_back('"');
+        append_to_string(out, r.backend);
+        out.push_back('"');
+    }
+    out += ",\"attempts\":";
+    append_uint(out, r.attempts);
+    out += ",\"connect_ms\":";
+    if (r.connect_us != 0)
+        append_thousandths(out, r.connect_us);
+    else
+        out += "null";
+    out += ",\"bytes_up\":";
+    append_uint(out, r.bytes_up);
+    out += ",\"bytes_down\":";
+    append_uint(out, r.bytes_down);
+    out += ",\"duration_ms\":";
+    append_thousandths(out, (r.end_ns - r.accept_ns) / 1000);
+    out += ",\"term\":\"";
+    out += termination_flags[std::size_t(r.end)];
+    out += "\",\"reason\":\"";
+    out += termination_names[std::size_t(r.end)];
+    out += "\"}\n";
 }
 
 }  // namespace edge::engine

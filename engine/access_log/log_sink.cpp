@@ -128,15 +128,15 @@ void log_sink::reopen() {
     }
 }
 
-log_sink::outcome log_sink::write_impl(std::string_view lines, bool (*keep_waiting)(void*),
-                                       void* ctx) {
+log_sink::outcome log_sink::write_impl(std::string_view lines, std::size_t count,
+                                       bool (*keep_waiting)(void*), void* ctx) {
     if (lines.empty()) return {};
     return kind_ == kind::syslog ? write_syslog(lines, keep_waiting, ctx)
-                                 : write_stream(lines, keep_waiting, ctx);
+                                 : write_stream(lines, count, keep_waiting, ctx);
 }
 
-log_sink::outcome log_sink::write_stream(std::string_view lines, bool (*keep_waiting)(void*),
-                                         void* ctx) {
+log_sink::outcome log_sink::write_stream(std::string_view lines, std::size_t count,
+                                         bool (*keep_waiting)(void*), void* ctx) {
     std::size_t off = 0;
     while (off < lines.size()) {
         std::size_t chunk = lines.size() - off;
@@ -162,8 +162,9 @@ log_sink::outcome log_sink::write_stream(std::string_view lines, bool (*keep_wai
         log::debug("access log {}: write failed: {}", path_, std::strerror(errno));
         break;
     }
+    if (off == lines.size()) return {count, 0};
     std::size_t written = count_lines(lines.substr(0, off));
-    return {written, count_lines(lines) - written};
+    return {written, count - written};
 }
 
 log_sink::outcome log_sink::write_syslog(std::string_view lines, bool (*keep_waiting)(void*),

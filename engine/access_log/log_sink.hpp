@@ -29,12 +29,12 @@ class log_sink {
         std::size_t written = 0;  // lines the destination took
         std::size_t failed = 0;   // lines lost to an error (or to a stop while it was blocked)
     };
-    /// Writes `lines` (whole lines, each ending in '\n'). While the destination is full it
-    /// waits, in slices of `wait_ms`, for as long as `keep_waiting()` says so.
+    /// Writes `lines` (`count` whole lines, each ending in '\n'). While the destination is
+    /// full it waits, in slices of `wait_ms`, for as long as `keep_waiting()` says so.
     template <class KeepWaiting>
-    outcome write(std::string_view lines, KeepWaiting&& keep_waiting) {
+    outcome write(std::string_view lines, std::size_t count, KeepWaiting&& keep_waiting) {
         return write_impl(
-            lines, [](void* f) { return (*static_cast<KeepWaiting*>(f))(); }, &keep_waiting);
+            lines, count, [](void* f) { return (*static_cast<KeepWaiting*>(f))(); }, &keep_waiting);
     }
     /// Reopens a file destination (logrotate moved it) or reconnects to syslog; stderr: nothing.
     /// Failures are logged and leave the old destination in place.
@@ -47,8 +47,10 @@ class log_sink {
 
   private:
     log_sink() = default;
-    outcome write_impl(std::string_view lines, bool (*keep_waiting)(void*), void* ctx);
-    outcome write_stream(std::string_view lines, bool (*keep_waiting)(void*), void* ctx);
+    outcome write_impl(std::string_view lines, std::size_t count, bool (*keep_waiting)(void*),
+                       void* ctx);
+    outcome write_stream(std::string_view lines, std::size_t count, bool (*keep_waiting)(void*),
+                         void* ctx);
     outcome write_syslog(std::string_view lines, bool (*keep_waiting)(void*), void* ctx);
 
     kind kind_ = kind::file;
