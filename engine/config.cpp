@@ -60,6 +60,14 @@ T need_uint(std::string_view what, std::string_view v, T min, T max) {
     return *n;
 }
 
+/// --metrics / --admin: the admin endpoint's address, or off.
+void set_admin_address(config& c, std::string_view flag, std::string_view v) {
+    if (v == "off" || v == "none")
+        c.metrics.reset();
+    else
+        c.metrics = need_address(flag, v);
+}
+
 // One table drives parsing, the environment and --help, so they cannot disagree.
 struct option_spec {
     const char* flag;
@@ -127,20 +135,11 @@ const option_spec options[] = {
          c.cpus = *list;
      }},
     {"--metrics", "EDGEPROXY_METRICS_ADDR", "ADDR:PORT|off",
-     "Prometheus /metrics and /healthz. Default 127.0.0.1:9090",
-     [](config& c, std::string_view v, bool) {
-         if (v == "off" || v == "none")
-             c.metrics.reset();
-         else
-             c.metrics = need_address("--metrics", v);
-     }},
+     "the admin endpoint: Prometheus /metrics, /healthz, /status and the status page at /. "
+     "Default 127.0.0.1:9090",
+     [](config& c, std::string_view v, bool) { set_admin_address(c, "--metrics", v); }},
     {"--admin", nullptr, "ADDR:PORT|off", "the same as --metrics (the admin endpoint)",
-     [](config& c, std::string_view v, bool) {
-         if (v == "off" || v == "none")
-             c.metrics.reset();
-         else
-             c.metrics = need_address("--admin", v);
-     }},
+     [](config& c, std::string_view v, bool) { set_admin_address(c, "--admin", v); }},
     {"--admin-token-file", nullptr, "PATH",
      "every admin request must carry 'Authorization: Bearer TOKEN', TOKEN being this file's "
      "first line (browsers: Basic auth with the token as password)",

@@ -26,6 +26,17 @@ parse_outcome parse(std::vector<std::string> args, const fake_env& env, config& 
     return parse_config(static_cast<int>(argv.size()), argv.data(), env.lookup(), out);
 }
 
+/// The message parse() throws for `args`, or "" when it accepts them.
+std::string error_of(std::vector<std::string> args, const fake_env& env = {}) {
+    config c;
+    try {
+        parse(std::move(args), env, c);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
 }  // namespace
 
 TEST_CASE("defaults match edgeProxy and the issue") {
@@ -106,15 +117,6 @@ TEST_CASE("durations, CPU lists and switches") {
 }
 
 TEST_CASE("bad input is a config_error naming the flag") {
-    config c;
-    auto error_of = [&](std::vector<std::string> args) -> std::string {
-        try {
-            parse(std::move(args), fake_env{}, c);
-        } catch (const config_error& e) {
-            return e.what();
-        }
-        return "";
-    };
     CHECK_THAT(error_of({"--listen", "localhost:80"}), Catch::Contains("--listen"));
     CHECK_THAT(error_of({"--listen", "127.0.0.1:99999"}), Catch::Contains("--listen"));
     CHECK_THAT(error_of({"--connect-attempts", "0"}), Catch::Contains("--connect-attempts"));
@@ -166,15 +168,6 @@ TEST_CASE("access log, admin and routing.db start-up flags") {
 }
 
 TEST_CASE("an admin endpoint off loopback needs a token or an explicit --admin-insecure") {
-    auto error_of = [](std::vector<std::string> args) -> std::string {
-        config c;
-        try {
-            parse(std::move(args), fake_env{}, c);
-        } catch (const config_error& e) {
-            return e.what();
-        }
-        return "";
-    };
     CHECK_THAT(error_of({"--metrics", "0.0.0.0:9090"}), Catch::Contains("--admin-token-file"));
     CHECK_THAT(error_of({"--admin", "[::]:9090"}), Catch::Contains("--admin-insecure"));
     fake_env env;
