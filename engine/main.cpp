@@ -14,15 +14,15 @@
 #include <vector>
 
 #include "base/log.hpp"
-#include "engine/config.hpp"
+#include "engine/codec/utc_time.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/control.hpp"
 #include "engine/control/table_loader.hpp"
-#include "engine/listener_set.hpp"
+#include "engine/host/config.hpp"
+#include "engine/host/listener_set.hpp"
 #include "engine/proxy_worker.hpp"
 #include "engine/startup.hpp"
 #include "engine/uring/ring.hpp"
-#include "engine/utc_time.hpp"
 #include "routing/bindings.hpp"
 #include "routing/registry.hpp"
 
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
                   to_string(*metrics_at));
     if (*alog)
         log::info("access log to {} ({})", (*alog)->destination(),
-                  cfg.access_log_format_ == access_log_format::json ? "json" : "text");
+                  cfg.access_log_json ? "json" : "text");
     log::info(
         "edgeproxy {} serving: {} workers on CPUs {}, {} backends (snapshot v{}), region '{}', "
         "io_uring on Linux {}.{} (defer_taskrun={}, recv_bundle={}), ready in {} us",

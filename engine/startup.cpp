@@ -111,7 +111,7 @@ result<std::unique_ptr<access_log>, std::string> open_access_log(
     if (cfg.access_log.empty()) return std::unique_ptr<access_log>();
     access_log::options o;
     o.destination = cfg.access_log;
-    o.format = cfg.access_log_format_;
+    o.format = cfg.access_log_json ? access_log_format::json : access_log_format::text;
     o.records_per_worker = cfg.access_log_buffer;
     o.workers = static_cast<unsigned>(cfg.cpus.size());
     for (const listen_spec& l : listeners)

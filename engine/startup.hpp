@@ -10,8 +10,8 @@
 
 #include "base/result.hpp"
 #include "engine/access_log/access_log.hpp"
-#include "engine/config.hpp"
-#include "engine/listener_set.hpp"
+#include "engine/host/config.hpp"
+#include "engine/host/listener_set.hpp"
 #include "geo/database_watcher.hpp"
 #include "geo/region_map.hpp"
 #include "routing/registry.hpp"

@@ -6,8 +6,8 @@
 
 #include <iterator>
 
-#include "engine/json_text.hpp"
-#include "engine/utc_time.hpp"
+#include "engine/codec/json_text.hpp"
+#include "engine/codec/utc_time.hpp"
 
 namespace edge::engine {
 
@@ -88,12 +88,6 @@ void append_logfmt_value(std::string& out, std::string_view v, bool cut) {
 }
 
 }  // namespace
-
-std::optional<access_log_format> parse_access_log_format(std::string_view s) noexcept {
-    if (s == "text") return access_log_format::text;
-    if (s == "json") return access_log_format::json;
-    return std::nullopt;
-}
 
 line_formatter::line_formatter(access_log_format f, std::vector<std::string> listeners)
     : format_(f), listeners_(std::move(listeners)) {}

@@ -16,19 +16,15 @@
 // Runs on the log thread only.
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/access_log/access_record.hpp"
+#include "engine/host/access_record.hpp"
 
 namespace edge::engine {
 
 enum class access_log_format : std::uint8_t { text, json };
-
-/// Parses --access-log-format ("text" or "json"). Any thread.
-std::optional<access_log_format> parse_access_log_format(std::string_view s) noexcept;
 
 class line_formatter {
   public:

@@ -14,7 +14,7 @@
 #include "engine/control/status.hpp"
 #include "engine/control/status_page.hpp"
 #include "engine/uring/clock.hpp"
-#include "engine/utc_time.hpp"
+#include "engine/codec/utc_time.hpp"
 
 namespace edge::engine {
 

@@ -7,8 +7,8 @@
 #include <map>
 
 #include "engine/access_log/access_log.hpp"
-#include "engine/json_text.hpp"
-#include "engine/utc_time.hpp"
+#include "engine/codec/json_text.hpp"
+#include "engine/codec/utc_time.hpp"
 
 namespace edge::engine {
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "base/socket_address.hpp"
-#include "engine/listener_set.hpp"
-#include "engine/metrics.hpp"
+#include "engine/host/listener_set.hpp"
+#include "engine/host/metrics.hpp"
 #include "geo/database.hpp"
 #include "routing/types.hpp"
 

@@ -17,8 +17,8 @@
 #include <cstring>
 
 #include "base/log.hpp"
-#include "engine/access_log/termination.hpp"
-#include "engine/tcp/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
+#include "engine/host/termination.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
 
 namespace edge::engine {

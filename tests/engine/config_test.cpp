@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "engine/config.hpp"
+#include "engine/host/config.hpp"
 
 using namespace edge::engine;
 
@@ -145,7 +145,7 @@ TEST_CASE("access log, admin and routing.db start-up flags") {
     config c;
     REQUIRE(parse({}, fake_env{}, c) == parse_outcome::run);
     CHECK(c.access_log.empty());  // off by default
-    CHECK(c.access_log_format_ == access_log_format::text);
+    CHECK_FALSE(c.access_log_json);
     CHECK(c.wait_for_db == milliseconds(0));  // a missing routing.db stops the start
     CHECK(c.admin_token_file.empty());
 
@@ -155,7 +155,7 @@ TEST_CASE("access log, admin and routing.db start-up flags") {
                    "127.0.0.1:9191", "--admin-token-file", "/etc/edgeproxy/token"},
                   fake_env{}, d) == parse_outcome::run);
     CHECK(d.access_log == "/var/log/edgeproxy/access.log");
-    CHECK(d.access_log_format_ == access_log_format::json);
+    CHECK(d.access_log_json);
     CHECK(d.access_log_buffer == 1024);
     CHECK(d.wait_for_db == milliseconds(30000));
     REQUIRE(d.metrics);

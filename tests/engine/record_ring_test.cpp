@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "engine/access_log/record_ring.hpp"
+#include "engine/host/record_ring.hpp"
 
 using namespace edge::engine;
 

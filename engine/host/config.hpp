@@ -12,7 +12,6 @@
 
 #include "base/log.hpp"
 #include "base/socket_address.hpp"
-#include "engine/access_log/line_format.hpp"
 
 namespace edge::engine {
 
@@ -48,8 +47,8 @@ struct config {
     std::uint32_t max_bindings = 1u << 20;      // --max-bindings
     log::level log_level = log::level::info;    // --log-level
     std::string access_log;                     // --access-log DEST ("": off)
-    access_log_format access_log_format_ = access_log_format::text;  // --access-log-format
-    std::size_t access_log_buffer = 4096;  // --access-log-buffer: records per worker
+    bool access_log_json = false;               // --access-log-format json (else text)
+    std::size_t access_log_buffer = 4096;       // --access-log-buffer: records per worker
     /// --wait-for-db: how long start-up waits for routing.db to become readable (0: it must be
     /// readable at once; nullopt: forever).
     std::optional<milliseconds> wait_for_db = milliseconds(0);

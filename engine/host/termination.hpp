@@ -10,7 +10,7 @@
 #include <array>
 #include <cstdint>
 
-#include "engine/metrics.hpp"
+#include "engine/host/metrics.hpp"
 
 namespace edge::engine {
 

@@ -1,4 +1,4 @@
-#include "engine/config.hpp"
+#include "engine/host/config.hpp"
 
 #include <sched.h>
 
@@ -249,11 +249,10 @@ const option_spec options[] = {
     {"--access-log-format", nullptr, "text|json",
      "access log lines as logfmt key=value text or one JSON object each. Default text",
      [](config& c, std::string_view v, bool) {
-         auto f = parse_access_log_format(v);
-         if (!f)
+         if (v != "text" && v != "json")
              throw config_error(
                  fmt::format("--access-log-format: '{}' is not one of text, json", v));
-         c.access_log_format_ = *f;
+         c.access_log_json = v == "json";
      }},
     {"--access-log-buffer", nullptr, "N",
      "access log records each worker holds while the log thread is behind (more are dropped "

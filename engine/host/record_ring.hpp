@@ -11,8 +11,8 @@
 #include <cstdint>
 
 #include "base/result.hpp"
-#include "engine/access_log/access_record.hpp"
-#include "engine/metrics.hpp"
+#include "engine/host/access_record.hpp"
+#include "engine/host/metrics.hpp"
 #include "engine/uring/mmap_array.hpp"
 
 namespace edge::engine {

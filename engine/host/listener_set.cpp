@@ -1,4 +1,4 @@
-#include "engine/listener_set.hpp"
+#include "engine/host/listener_set.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>

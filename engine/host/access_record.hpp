@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "base/socket_address.hpp"
-#include "engine/access_log/termination.hpp"
+#include "engine/host/termination.hpp"
 #include "geo/types.hpp"
 
 namespace edge::engine {
