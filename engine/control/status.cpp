@@ -6,9 +6,11 @@
 
 #include <map>
 
+#include "base/key_base64.hpp"
 #include "engine/access_log/access_log.hpp"
 #include "engine/codec/json_text.hpp"
 #include "engine/codec/utc_time.hpp"
+#include "routing/wg_peer_validation.hpp"
 
 namespace edge::engine {
 
@@ -19,6 +21,56 @@ namespace {
 const char* backend_state(const routing::backend& b) noexcept {
     if (!b.healthy) return "down";
     return b.draining ? "drain" : "up";
+}
+
+const char* check_kind(routing::health_check_kind k) noexcept {
+    switch (k) {
+        case routing::health_check_kind::tcp:
+            return "tcp";
+        case routing::health_check_kind::send_expect:
+            return "send_expect";
+        case routing::health_check_kind::http:
+            return "http";
+    }
+    return "tcp";
+}
+
+template <class T>
+void value_or_null(json_writer& j, const std::optional<T>& v) {
+    if (v)
+        j.value(static_cast<std::uint64_t>(*v));
+    else
+        j.null();
+}
+
+/// A backend's health check: what routing.db configures for it (null: the proxy's defaults)
+/// and, once the health checker exists (its own issue), what it observed (null until then).
+void write_check(json_writer& j, const routing::snapshot& s, const routing::backend& b) {
+    j.key("check").begin_object();
+    j.key("configured");
+    if (b.health_check < 0 || static_cast<std::size_t>(b.health_check) >= s.health_checks.size()) {
+        j.null();
+    } else {
+        const routing::health_check& hc = s.health_checks[static_cast<std::size_t>(b.health_check)];
+        j.begin_object();
+        j.key("kind").value(check_kind(hc.kind));
+        if (hc.kind == routing::health_check_kind::http) {
+            j.key("http_path").value(hc.http_path);
+            j.key("http_status_min").value(static_cast<std::uint32_t>(hc.http_status_min));
+            j.key("http_status_max").value(static_cast<std::uint32_t>(hc.http_status_max));
+        }
+        j.key("interval_ms");
+        value_or_null(j, hc.interval_ms);
+        j.key("timeout_ms");
+        value_or_null(j, hc.timeout_ms);
+        j.key("rise");
+        value_or_null(j, hc.rise);
+        j.key("fall");
+        value_or_null(j, hc.fall);
+        j.end_object();
+    }
+    j.key("state").null();
+    j.end_object();
 }
 
 struct backend_totals {
@@ -185,8 +237,7 @@ void write_backends(json_writer& j, const status_inputs& in) {
             j.end_object();
             j.key("bytes_up").value(t.bytes_up);
             j.key("bytes_down").value(t.bytes_down);
-            // Health checks (their own issue) report here: the last probe and why it failed.
-            j.key("check").null();
+            write_check(j, *in.snap, b);
             j.end_object();
             region_count& rc = regions[region];
             ++rc.backends;
@@ -222,14 +273,30 @@ void write_extras(json_writer& j, const status_inputs& in) {
         j.key("dropped_write_error").value(in.access->dropped_write());
         j.end_object();
     }
-    // Placeholders with their final shape, so that readers (edgectl status, the page, scripts)
-    // need no change when health checks and the WireGuard tunnel arrive.
+    // What routing.db configures for health checks and the WireGuard tunnel, with the places
+    // where their runtime state goes (null, false) until those parts run, so that readers
+    // (edgectl status, the page, scripts) need no change when they do.
     j.key("health_checks").begin_object();
     j.key("enabled").value(false);
     j.end_object();
     j.key("wireguard").begin_object();
     j.key("enabled").value(false);
-    j.key("peers").begin_array().end_array();
+    j.key("peers").begin_array();
+    if (in.snap != nullptr) {
+        for (const routing::wg_peer& p : in.snap->wg_peers) {
+            j.begin_object();
+            j.key("public_key").value(key_to_base64(p.public_key));
+            j.key("endpoint").string_or_null(p.endpoint_text);
+            j.key("allowed_ips").begin_array();
+            for (const routing::ip_prefix& a : p.allowed_ips)
+                j.value(routing::to_string(a));
+            j.end_array();
+            j.key("persistent_keepalive").value(static_cast<std::uint32_t>(p.persistent_keepalive));
+            j.key("last_handshake").null();
+            j.end_object();
+        }
+    }
+    j.end_array();
     j.end_object();
 }
 

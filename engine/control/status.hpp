@@ -4,8 +4,8 @@
 // in force (its generation and when it was loaded), every backend with the inputs of its tier
 // and score (region, country, weight, soft and hard limits), its configured health and drain,
 // live and total connections, connect failures and bytes; per-region counts; the GeoIP
-// database in force; the access log; and placeholders where health-check state and WireGuard
-// peers go once those parts exist. `edgectl status` and the status page (GET /) read it.
+// database in force; the access log; the configured health checks and WireGuard peers, with
+// null where their runtime state goes once those parts run. `edgectl status` and the status page (GET /) read it.
 // Rendered on the control thread, per request.
 
 #include <cstdint>

@@ -58,7 +58,16 @@ TEST_CASE("GET /status: the process, the table in force and what each backend di
                       {"b", b.port(), "ap", "JP"},
                       {"down", 9, "ap", "", "127.0.0.1", 0}});
     exec_sql(dir.file("routing.db"),
-             "CREATE TABLE draining (id TEXT PRIMARY KEY); INSERT INTO draining VALUES ('b');");
+             "CREATE TABLE draining (id TEXT PRIMARY KEY); INSERT INTO draining VALUES ('b');"
+             "CREATE TABLE health_checks (id TEXT PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'tcp', "
+             "send TEXT, expect TEXT, http_path TEXT, http_status TEXT, interval_ms INTEGER, "
+             "timeout_ms INTEGER, rise INTEGER, fall INTEGER, jitter_ms INTEGER);"
+             "INSERT INTO health_checks (id, kind, http_path, http_status, interval_ms) "
+             "VALUES ('a', 'http', '/health', '2xx', 2000);"
+             "CREATE TABLE wg_peers (public_key TEXT PRIMARY KEY, preshared_key TEXT, "
+             "endpoint TEXT, allowed_ips TEXT NOT NULL DEFAULT '', persistent_keepalive INTEGER);"
+             "INSERT INTO wg_peers VALUES ('AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=', NULL, "
+             "'192.0.2.1:51820', '10.9.0.0/24', 25);");
     proxy_process proxy(dir, {dir.file("routing.db"), 2, {"--region", "eu", "--binding-ttl", "0"}});
     for (int i = 0; i < 6; ++i)
         CHECK(first_line_through(proxy.port(), "", "hello\n") == "hello");
@@ -92,8 +101,16 @@ TEST_CASE("GET /status: the process, the table in force and what each backend di
     CHECK(s["connections"]["current"] == 1);
     CHECK(s["geoip"].is_null());
     CHECK(s["access_log"].is_null());
+    // Configured health checks and WireGuard peers, with their runtime state not yet there.
     CHECK(s["health_checks"]["enabled"] == false);
-    CHECK(s["wireguard"]["peers"].empty());
+    CHECK(s["wireguard"]["enabled"] == false);
+    REQUIRE(s["wireguard"]["peers"].size() == 1);
+    const json& peer = s["wireguard"]["peers"][0];
+    CHECK(peer["public_key"] == "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
+    CHECK(peer["endpoint"] == "192.0.2.1:51820");
+    CHECK(peer["allowed_ips"] == json::array({"10.9.0.0/24"}));
+    CHECK(peer["persistent_keepalive"] == 25);
+    CHECK(peer["last_handshake"].is_null());
 
     REQUIRE(s["backends"].size() == 4);
     const json& ja = *backend(s, "a");
@@ -111,8 +128,14 @@ TEST_CASE("GET /status: the process, the table in force and what each backend di
     CHECK(ja["bytes_up"] ==
           36);  // six finished exchanges of "hello\n"; the held one counts at its end
     CHECK(ja["bytes_down"] == 36);
-    CHECK(ja["check"].is_null());
+    CHECK(ja["check"]["configured"]["kind"] == "http");
+    CHECK(ja["check"]["configured"]["http_path"] == "/health");
+    CHECK(ja["check"]["configured"]["http_status_max"] == 299);
+    CHECK(ja["check"]["configured"]["interval_ms"] == 2000);
+    CHECK(ja["check"]["configured"]["rise"].is_null());
+    CHECK(ja["check"]["state"].is_null());
     const json& jd = *backend(s, "dead");
+    CHECK(jd["check"]["configured"].is_null());  // the proxy's defaults
     CHECK(jd["connect_failures"] == 7);
     CHECK(jd["connect_failures_by_reason"]["refused"] == 7);
     CHECK(jd["connections_total"] == 0);
