@@ -10,7 +10,9 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/base64.hpp"
 #include "base/log.hpp"
+#include "base/strings.hpp"
 
 namespace edge::engine {
 
@@ -27,39 +29,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
+/// A header line's part without its line end and surrounding blanks.
 std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
-
-int base64_value(char c) noexcept {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-/// Standard base64 (padding optional); false on a character outside the alphabet.
-bool base64_decode(std::string_view in, std::string& out) {
-    unsigned acc = 0;
-    int bits = 0;
-    for (char c : in) {
-        if (c == '=') break;
-        int v = base64_value(c);
-        if (v < 0) return false;
-        acc = (acc << 6) | static_cast<unsigned>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((acc >> bits) & 0xff));
-        }
-    }
-    return true;
+    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    return edge::trim(s);
 }
 
 }  // namespace
@@ -101,11 +74,12 @@ bool admin_auth::allows(std::string_view request_head) const noexcept {
     std::string_view credentials = trim(v.substr(sp + 1));
     if (iequals(scheme, "bearer")) return constant_time_equal(credentials, token_);
     if (iequals(scheme, "basic")) {
-        std::string decoded;
-        if (credentials.size() > 1024 || !base64_decode(credentials, decoded)) return false;
-        std::size_t colon = decoded.find(':');
+        if (credentials.size() > 1024) return false;
+        auto decoded = base64_decode(credentials);
+        if (!decoded) return false;
+        std::size_t colon = decoded->find(':');
         if (colon == std::string::npos) return false;
-        return constant_time_equal(std::string_view(decoded).substr(colon + 1), token_);
+        return constant_time_equal(std::string_view(*decoded).substr(colon + 1), token_);
     }
     return false;
 }
