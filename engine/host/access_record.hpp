@@ -12,7 +12,7 @@
 namespace edge::engine {
 
 /// Backend ids longer than this are cut in the log (and marked with a trailing '~').
-inline constexpr std::size_t access_record_id_bytes = 62;
+inline constexpr std::size_t access_record_id_bytes = 64;
 
 struct access_record {
     std::uint64_t accept_ns = 0;   // CLOCK_MONOTONIC when the client was accepted
@@ -23,10 +23,9 @@ struct access_record {
     socket_address backend;        // the last backend dialled; empty when none was
     geo::region_code region;       // the client's region; unknown when not located
     std::uint32_t connect_us = 0;  // time of the successful connect; 0 when none succeeded
-    std::uint16_t listener = 0;    // index of the listen address (engine/listener_set specs)
-    std::uint16_t worker = 0;
-    geo::country_code country;  // the client's country; unknown when not located
-    std::uint8_t attempts = 0;  // backends dialled
+    std::uint16_t listener = 0;    // index of the listen address (host/listener_set specs)
+    geo::country_code country;     // the client's country; unknown when not located
+    std::uint8_t attempts = 0;     // backends dialled
     termination end = termination::normal;
     std::uint8_t id_length = 0;  // bytes of backend_id in use; 0: no backend chosen
     bool id_cut = false;         // the id was longer than access_record_id_bytes

@@ -16,7 +16,6 @@ void tcp_proxy::trace_accept(std::uint32_t slot, std::uint16_t listener) noexcep
     r = access_record{};
     r.accept_ns = monotonic_ns();
     r.listener = listener;
-    r.worker = static_cast<std::uint16_t>(core_.index());
 }
 
 void tcp_proxy::trace_overload(std::uint16_t listener) noexcept {
@@ -27,7 +26,6 @@ void tcp_proxy::trace_overload(std::uint16_t listener) noexcept {
     *r = access_record{};
     r->accept_ns = r->end_ns = monotonic_ns();
     r->listener = listener;
-    r->worker = static_cast<std::uint16_t>(core_.index());
     r->end = termination::overload;
     log_ring_->publish();
 }
