@@ -193,6 +193,9 @@ int main(int argc, char** argv) {
         ts.interface = cfg.wg_interface;
         ts.ifindex = tunnel->ifindex;
         ts.listen_port = tunnel->port;
+        ts.tun = std::move(tunnel->tun);
+        ts.addresses = tunnel->addresses;
+        ts.mtu = tunnel->mtu;
         cs.tunnel = std::move(ts);
     }
     control ctl(std::move(cs));

@@ -13,6 +13,7 @@
 #include "engine/netdev/udp_socket.hpp"
 #include "engine/uring/clock.hpp"
 #include "wg/config.hpp"
+#include "wg/crypto/secret.hpp"
 
 namespace edge::engine {
 
@@ -71,6 +72,7 @@ result<tunnel_start, std::string> open_tunnel(const config& cfg, unsigned worker
         t.peers.push_back(p.peer);
     }
 
+    t.addresses = c->interface.addresses;
     auto tun = tun_device::create(cfg.wg_interface, workers, true);
     if (!tun) return unexpected(tun.error());
     t.tun.emplace(std::move(*tun));
@@ -108,7 +110,9 @@ result<tunnel_start, std::string> open_tunnel(const config& cfg, unsigned worker
     o.unix_ns_at_start = std::int64_t(wall.tv_sec) * 1000000000 + wall.tv_nsec;
     o.monotonic_at_start = std::chrono::milliseconds(monotonic_coarse_ms());
     o.mtu = t.mtu;
+    o.limits.rekey_after_time = cfg.wg_rekey_after;
     t.tunnel = std::make_unique<wg::tunnel>(o);
+    wg::crypto::secure_wipe(std::span(o.private_key));
     for (unsigned w = 0; w < workers; ++w) {
         t.channels.push_back(std::make_unique<event_channel<tunnel_event>>(512));
         t.metrics.push_back(std::make_unique<tunnel_metrics>());

@@ -19,6 +19,7 @@
 #include "engine/host/tunnel_messages.hpp"
 #include "engine/host/tunnel_metrics.hpp"
 #include "engine/netdev/tun_device.hpp"
+#include "wg/config.hpp"
 #include "wg/peer.hpp"
 #include "wg/tunnel.hpp"
 
@@ -29,6 +30,7 @@ struct tunnel_start {
     std::vector<unique_fd> udp;  // one per worker, all on `port`
     std::unique_ptr<wg::tunnel> tunnel;
     std::vector<wg::peer_config> peers;  // the file's
+    std::vector<wg::interface_address> addresses;
     std::size_t mtu = 1420;
     unsigned ifindex = 0;
     std::uint16_t port = 0;

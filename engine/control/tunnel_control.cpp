@@ -172,9 +172,44 @@ void tunnel_control::handle(tunnel_event& e, wg::time_ns t) noexcept {
             tun.note_received(e.peer, e.local_index, e.from, e.packets, e.data, e.data_bytes,
                               e.should_rekey, t);
             return;
+        case tunnel_event::kind::tun_gone:
+            if (!recreating_) {
+                recreating_ = true;
+                log::error("tunnel: interface {} is gone (deleted from outside?); recreating it",
+                           s_.interface);
+                recreate_interface();
+            }
+            return;
         case tunnel_event::kind::none:
             return;
     }
+}
+
+void tunnel_control::recreate_interface() noexcept {
+    auto retry = [this](const std::string& why) {
+        log::error("tunnel: recreating {}: {}; trying again in 1 s", s_.interface, why);
+        reactor_->at(monotonic_coarse_ms() + 1000, [this] { recreate_interface(); });
+    };
+    auto tun = tun_device::create(s_.interface, static_cast<unsigned>(s_.channels.size()), true);
+    if (!tun) return retry(tun.error());
+    if (!netlink_) return retry("no netlink socket");
+    auto idx = netlink_->ifindex(s_.interface);
+    if (!idx) return retry(error_text(idx.error()));
+    for (const wg::interface_address& a : s_.addresses)
+        if (auto ok = netlink_->add_address(*idx, a.address, a.length); !ok)
+            return retry(
+                fmt::format("address {}: {}", host_string(a.address), error_text(ok.error())));
+    if (auto ok = netlink_->set_link(*idx, true, static_cast<unsigned>(s_.mtu)); !ok)
+        return retry(error_text(ok.error()));
+    if (s_.tun) retired_devices_.push_back(std::move(*s_.tun));
+    s_.tun.emplace(std::move(*tun));
+    s_.ifindex = *idx;
+    routes_.clear();  // they went with the old interface
+    sync_routes();
+    for (unsigned w = 0; w < s_.channels.size(); ++w)
+        s_.send_to(w, tunnel_queue_message{s_.tun->queue(w)});
+    recreating_ = false;
+    log::info("tunnel: interface {} recreated ({} routes)", s_.interface, routes_.size());
 }
 
 void tunnel_control::send(const wg::packet_result& r) noexcept {

@@ -25,7 +25,9 @@
 #include "engine/host/tunnel_metrics.hpp"
 #include "engine/host/worker_message.hpp"
 #include "engine/netdev/rtnetlink.hpp"
+#include "engine/netdev/tun_device.hpp"
 #include "routing/types.hpp"
+#include "wg/config.hpp"
 #include "wg/tunnel.hpp"
 
 namespace edge::engine {
@@ -44,6 +46,11 @@ class tunnel_control {
         std::string interface;
         unsigned ifindex = 0;
         std::uint16_t listen_port = 0;
+        /// The TUN interface (its queues are the workers'), and how it is configured: kept so
+        /// that it can be recreated when something deletes it.
+        std::optional<tun_device> tun;
+        std::vector<wg::interface_address> addresses;
+        std::size_t mtu = 1420;
     };
 
     explicit tunnel_control(setup s);
@@ -82,6 +89,9 @@ class tunnel_control {
     void add_peer(const wg::peer_config& p, bool from_file) noexcept;
     void remove_peer(const wg::key& public_key) noexcept;
     void sync_routes() noexcept;
+    /// The interface was deleted from outside: a new one, configured as before, and a queue for
+    /// every worker. Retried every second until it works.
+    void recreate_interface() noexcept;
 
     setup s_;
     reactor* reactor_ = nullptr;
@@ -97,6 +107,10 @@ class tunnel_control {
     unsigned next_sender_ = 0;
     std::array<std::uint8_t, max_tunnel_packet> out_{};
     std::uint64_t routing_peer_warnings_ = 0;
+    bool recreating_ = false;
+    // Devices replaced by a recreation, kept open: a worker may still cancel reads on their
+    // queues (it learns of the new one through its inbox).
+    std::vector<tun_device> retired_devices_;
 };
 
 }  // namespace edge::engine

@@ -111,6 +111,15 @@ const option_spec options[] = {
                  fmt::format("--wg-interface: '{}' is not an interface name (1-15 characters)", v));
          c.wg_interface = std::string(v);
      }},
+    {"--wg-rekey-after", nullptr, "DURATION",
+     "a new WireGuard handshake after a keypair is this old (the whitepaper's Rekey-After-Time; "
+     "shorter rotates keys more often). Default 120s",
+     [](config& c, std::string_view v, bool) {
+         c.wg_rekey_after = need_duration("--wg-rekey-after", v);
+         if (c.wg_rekey_after < std::chrono::seconds(1) ||
+             c.wg_rekey_after > std::chrono::seconds(120))
+             throw config_error("--wg-rekey-after: 1s to 120s (keys are never used past 180s)");
+     }},
     {"--geoip", "EDGEPROXY_GEOIP_PATH", "PATH",
      "MaxMind DB (GeoLite2/GeoIP2 Country or City, DB-IP, edgectl geo build) for client locations",
      [](config& c, std::string_view v, bool) { c.geoip_path = std::string(v); }},

@@ -30,6 +30,7 @@ struct config {
     std::string geoip_path;                     // --geoip: a MaxMind DB file
     std::string wg_config;                      // --wg-config: a wg-quick file (the tunnel)
     std::string wg_interface = "edge-wg0";      // --wg-interface: the TUN interface's name
+    milliseconds wg_rekey_after{120 * 1000};    // --wg-rekey-after: WireGuard's Rekey-After-Time
     std::string region_by_continent;            // --region-by-continent AF=eu,AS=ap,...
     std::string db_path = "routing.db";         // --db
     std::string region;                         // --region: this POP's region

@@ -41,6 +41,13 @@ struct tunnel_datagram_message {
     std::array<std::uint8_t, max_tunnel_packet> bytes;
 };
 
+/// Control → workers: the TUN interface was recreated (deleted from outside); this worker's new
+/// queue. The old descriptor stays open (the control thread keeps it) until the worker has
+/// cancelled what it had on it.
+struct tunnel_queue_message {
+    int fd = -1;
+};
+
 /// Worker → control.
 struct tunnel_event {
     enum class kind : std::uint8_t {
@@ -49,6 +56,7 @@ struct tunnel_event {
         unrouted,   // an IP packet for `peer`, which has no keypair yet: for tunnel::send
         sent,       // a batch sealed for `peer` (tunnel::note_sent)
         received,   // a batch opened on keypair `local_index` of `peer` (tunnel::note_received)
+        tun_gone,   // the TUN interface is gone (deleted from outside): recreate it
     };
     kind what = kind::none;
     bool should_rekey = false;

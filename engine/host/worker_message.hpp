@@ -31,6 +31,6 @@ struct tables_message {
 
 using worker_message =
     std::variant<drain_message, stop_message, tables_message, tunnel_keys_message,
-                 tunnel_routes_message, tunnel_datagram_message>;
+                 tunnel_routes_message, tunnel_datagram_message, tunnel_queue_message>;
 
 }  // namespace edge::engine

@@ -84,7 +84,7 @@ void tunnel_data_path::on_completion(const completion& c) noexcept {
     const op_tag t = op_tag::decode(c.user_data);
     switch (static_cast<op>(t.op)) {
         case op::tun_read:
-            on_tun_read(c);
+            on_tun_read(t.slot, c);
             return;
         case op::tun_write:
             on_tun_written(t.slot, c);
@@ -149,6 +149,18 @@ void tunnel_data_path::on_message(tunnel_routes_message& m) noexcept {
 
 void tunnel_data_path::on_message(tunnel_datagram_message& m) noexcept {
     if (enabled()) send_control_datagram(m);
+}
+
+void tunnel_data_path::on_message(tunnel_queue_message& m) noexcept {
+    // Reads still pending on the old queue end (their completions carry the old generation);
+    // the control thread keeps the old descriptor open, so cancelling by it is safe.
+    if (setup_.tun_fd >= 0) core_.io().prep_cancel_fd(setup_.tun_fd, tag(op::cancel));
+    setup_.tun_fd = m.fd;
+    ++tun_generation_;
+    tun_reads_ = 0;
+    tun_gone_ = false;
+    log::info("tunnel: reading the new TUN queue");
+    arm_tun_reads();
 }
 
 // ---------------------------------------------------------------------------------------------

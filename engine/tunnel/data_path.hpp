@@ -68,6 +68,7 @@ class tunnel_data_path {
     void on_message(tunnel_keys_message& m) noexcept;
     void on_message(tunnel_routes_message& m) noexcept;
     void on_message(tunnel_datagram_message& m) noexcept;
+    void on_message(tunnel_queue_message& m) noexcept;
     void start_drain() noexcept { draining_ = true; }
     bool drained() const noexcept { return !enabled() || sends_in_flight_ == 0; }
     void force_close() noexcept {}
@@ -109,7 +110,7 @@ class tunnel_data_path {
 
     // ---- outbound.cpp: TUN → UDP ----
     void arm_tun_reads() noexcept;
-    void on_tun_read(const completion& c) noexcept;
+    void on_tun_read(std::uint32_t generation, const completion& c) noexcept;
     void seal_and_send(std::span<const std::uint8_t> packet, const std::uint8_t* vnet) noexcept;
     void send_batch(std::uint16_t record, std::size_t count, const socket_address& to) noexcept;
     void on_udp_sent(std::uint32_t record, const completion& c) noexcept;
@@ -145,7 +146,9 @@ class tunnel_data_path {
 
     // Outbound: TUN buffers, send slots and records.
     buf_ring* tun_pool_ = nullptr;
-    unsigned tun_reads_ = 0;  // reads in the kernel
+    unsigned tun_reads_ = 0;            // reads in the kernel on the current queue
+    std::uint32_t tun_generation_ = 0;  // read tags carry it: reads of a replaced queue are old
+    bool tun_gone_ = false;             // the interface was deleted: no reads until a new queue
     std::unique_ptr<std::uint8_t[]> slot_memory_;
     std::vector<std::uint16_t> free_slots_;
     std::unique_ptr<send_record[]> records_;

@@ -45,19 +45,38 @@ void tunnel_data_path::arm_tun_reads() noexcept {
     // A read may bring a 64 KiB super-packet: arm one only while its segments would find send
     // slots (a TSO packet of 64 KiB at an MSS near 1400 is 47 segments).
     while (tun_reads_ < tun_reads_armed && free_slots_.size() >= 48 * (tun_reads_ + 1) &&
-           !draining_) {
+           !draining_ && !tun_gone_) {
         core_.io().prep_read_provided(setup_.tun_fd, tun_pool_->group(), tun_pool_->size(),
-                                      tag(op::tun_read));
+                                      tag(op::tun_read, tun_generation_));
         ++tun_reads_;
     }
 }
 
-void tunnel_data_path::on_tun_read(const completion& c) noexcept {
+void tunnel_data_path::on_tun_read(std::uint32_t generation, const completion& c) noexcept {
+    if (generation != tun_generation_) {
+        // A read of a queue replaced since: its packet (if any) is dropped, its buffer kept.
+        if (c.res > 0 && c.has_buffer()) {
+            tun_pool_->on_taken(1);
+            tun_pool_->give_back(c.buffer_id());
+        }
+        return;
+    }
     --tun_reads_;
     if (c.res <= 0) {
-        if (c.res == -ENOBUFS) return;  // re-armed after the batch, once buffers came back
-        if (c.res != -EAGAIN && c.res != -EINTR)
-            log::warn("tunnel: reading the TUN device: {}", std::strerror(-c.res));
+        if (c.res == -ENOBUFS || c.res == -EAGAIN || c.res == -EINTR || c.res == -ECANCELED)
+            return;  // re-armed after the batch
+        if (c.res == -EBADFD || c.res == -EIO || c.res == -ENXIO) {
+            // The interface was deleted from outside: the control thread recreates it and hands
+            // every worker its new queue.
+            if (!tun_gone_) {
+                tun_gone_ = true;
+                tunnel_event e;
+                e.what = tunnel_event::kind::tun_gone;
+                emit(std::move(e), true);
+            }
+            return;
+        }
+        log::warn("tunnel: reading the TUN device: {}", std::strerror(-c.res));
         return;
     }
     metrics_.tun_reads.add();

@@ -331,6 +331,13 @@ void ring::prep_cancel(std::uint64_t target, std::uint64_t tag, bool all) noexce
     sqe->user_data = tag;
 }
 
+void ring::prep_cancel_fd(int fd, std::uint64_t tag) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    sqe->user_data = tag;
+}
+
 void ring::prep_cancel_and_close(int fd, std::uint64_t cancel_tag,
                                  std::uint64_t close_tag) noexcept {
     reserve(2);

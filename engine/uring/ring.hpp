@@ -134,6 +134,8 @@ class ring {
 
     /// Cancels the request carrying user_data `target` (every such request with `all`).
     void prep_cancel(std::uint64_t target, std::uint64_t tag, bool all = false) noexcept;
+    /// Cancels every request on `fd` (the descriptor stays open).
+    void prep_cancel_fd(int fd, std::uint64_t tag) noexcept;
     /// Cancels every request on `fd`, then closes it (hard link: the close runs whatever the
     /// cancel found).
     void prep_cancel_and_close(int fd, std::uint64_t cancel_tag, std::uint64_t close_tag) noexcept;
