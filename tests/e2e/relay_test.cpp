@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "tests/support/echo_load.hpp"
 #include "tests/support/proxy.hpp"
 #include "tests/support/routing_db.hpp"
 #include "tests/support/sockets.hpp"
@@ -17,50 +18,18 @@
 using namespace edge;
 using namespace edge::test;
 
-namespace {
-
-// Sends `payload`, half-closes, and reads the echo to EOF, concurrently (a large payload would
-// otherwise deadlock against the kernel's socket buffers).
-bool echo_round_trip(std::uint16_t port, const std::string& payload) {
-    unique_fd fd = connect_tcp(port);
-    if (!fd) return false;
-    auto reader = std::async(std::launch::async, [&] { return read_to_eof(fd.get(), 60s); });
-    bool sent = send_all(fd.get(), payload, 60s);
-    ::shutdown(fd.get(), SHUT_WR);
-    auto got = reader.get();
-    return sent && got && *got == payload;
-}
-
-}  // namespace
-
 TEST_CASE("1,000 connections with random payloads up to 1 MiB come back byte for byte") {
     temp_dir dir;
     test_backend echo(test_backend::mode::echo);
     write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
     proxy_process proxy(dir, {dir.file("routing.db"), 2});
 
-    constexpr int total = 1000, parallel = 16;
-    std::atomic<int> next{0}, ok{0}, bad{0};
-    std::atomic<std::uint64_t> bytes{0};
-    std::vector<std::thread> clients;
-    for (int t = 0; t < parallel; ++t)
-        clients.emplace_back([&, t] {
-            std::mt19937_64 rng(1234 + t);
-            for (int i; (i = next++) < total;) {
-                // Mostly small, some large: every size class from 0 bytes to 1 MiB appears.
-                std::size_t size = (i % 10 == 0) ? rng() % (1u << 20) + 1 : rng() % 16384;
-                if (i == 0) size = 0;
-                if (i == 1) size = 1u << 20;
-                std::string payload = random_bytes(size, rng());
-                (echo_round_trip(proxy.port(), payload) ? ok : bad)++;
-                bytes += size;
-            }
-        });
-    for (auto& c : clients)
-        c.join();
+    constexpr int total = 1000;
+    echo_load_result r = echo_load(proxy.port(), total, 16, 1234);
+    std::uint64_t bytes = r.bytes;
     INFO(proxy.output());
-    CHECK(bad == 0);
-    CHECK(ok == total);
+    CHECK(r.bad == 0);
+    CHECK(r.ok == total);
     CHECK(proxy.metric("edge_connections_total") == total);
     CHECK(proxy.metric("edge_bytes_total{direction=\"client_to_backend\"}") == double(bytes));
     CHECK(proxy.metric("edge_bytes_total{direction=\"backend_to_client\"}") == double(bytes));
