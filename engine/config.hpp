@@ -45,6 +45,11 @@ struct config {
     std::uint32_t max_bindings = 1u << 20;      // --max-bindings
     log::level log_level = log::level::info;    // --log-level
     bool check = false;                         // --check
+    // Restarts (engine/control/control_socket.hpp, docs/ARCHITECTURE.md "Listener handover").
+    std::string control_path;      // --control: "" = the default under the runtime directory
+    bool control_off = false;      // --control off
+    std::string takeover_path;     // --takeover: a running instance's control socket
+    bool share_listeners = false;  // --share-listeners: start beside a running instance
 };
 
 /// A configuration problem; its message names the flag or variable and the bad value.

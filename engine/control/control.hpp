@@ -20,6 +20,8 @@
 #include "engine/control/admin_server.hpp"
 #include "engine/control/reactor.hpp"
 #include "engine/control/table_loader.hpp"
+#include "engine/control/takeover_server.hpp"
+#include "engine/listener_set.hpp"
 #include "engine/metrics.hpp"
 #include "engine/worker_core.hpp"
 #include "geo/database.hpp"
@@ -42,6 +44,11 @@ class control {
         std::shared_ptr<const geo::region_map> region_map;
         routing::binding_table* bindings = nullptr;  // null: affinity off
         std::size_t rows_rejected = 0;               // by the start-up load
+        // Restarts (engine/control/takeover_server.hpp); no control socket: no restarts.
+        listener_set* listeners = nullptr;
+        std::optional<control_socket> control_sock;
+        std::vector<std::string> argv;  // this process's command line, for a successor
+        std::string exe;                // the binary's path, for a successor
     };
 
     /// SIGTERM/SIGINT/SIGHUP must already be blocked in every thread (block_signals(), called
@@ -75,6 +82,9 @@ class control {
                  std::shared_ptr<const geo::region_map> map) noexcept;
     void retire() noexcept;
     void render_metrics(const admin_request& req, admin_response& res) const;
+    /// A successor accepts on our listeners: stop accepting (closing nothing) and drain.
+    void on_handed_over(pid_t successor) noexcept;
+    void attach_takeover_server() noexcept;
 
     const config& cfg_;
     std::vector<worker_core*> workers_;
@@ -103,6 +113,13 @@ class control {
     // Per worker: messages not yet taken by its inbox (it was full), oldest first.
     std::vector<std::deque<worker_message>> outbox_;
     bool flush_armed_ = false;
+
+    listener_set* listeners_;
+    std::optional<control_socket> control_sock_;  // until run() gives it to takeover_
+    std::vector<std::string> argv_;
+    std::string exe_;
+    std::unique_ptr<takeover_server> takeover_;
+    pid_t successor_ = 0;  // set once handed over
 
     routing_stats stats_;  // control-thread-only; rendered on scrape
     unique_fd signal_fd_;

@@ -16,10 +16,13 @@ int run_routing(const std::string& group, const args& a);
 int run_geo(const args& a);
 /// wg genkey|pubkey (wg_commands.cpp).
 int run_wg(const args& a);
+/// restart, status: a running edgeproxy's control socket (restart_commands.cpp).
+int run_restart(const std::string& command, const args& a);
 
 /// Usage text of each group, for `edgectl --help`.
 const char* routing_usage();
 const char* geo_usage();
 const char* wg_usage();
+const char* restart_usage();
 
 }  // namespace edge::edgectl
