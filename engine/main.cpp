@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "base/log.hpp"
-#include "engine/config.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/binding_transfer.hpp"
 #include "engine/control/control.hpp"
@@ -27,7 +26,8 @@
 #include "engine/control/systemd_notify.hpp"
 #include "engine/control/table_loader.hpp"
 #include "engine/control/takeover.hpp"
-#include "engine/listener_set.hpp"
+#include "engine/host/config.hpp"
+#include "engine/host/listener_set.hpp"
 #include "engine/proxy_worker.hpp"
 #include "engine/startup.hpp"
 #include "engine/uring/ring.hpp"

@@ -2,8 +2,8 @@
 // The worker the proxy runs: the components each core hosts. Adding a component to the proxy is
 // adding its type here (and its files).
 
+#include "engine/host/worker.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
-#include "engine/worker.hpp"
 
 namespace edge::engine {
 

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/log.hpp"
-#include "engine/listen_conflict.hpp"
+#include "engine/host/listen_conflict.hpp"
 
 namespace edge::engine {
 

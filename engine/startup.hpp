@@ -11,11 +11,11 @@
 #include <string>
 
 #include "base/result.hpp"
-#include "engine/config.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/control_socket.hpp"
 #include "engine/control/takeover.hpp"
-#include "engine/listener_set.hpp"
+#include "engine/host/config.hpp"
+#include "engine/host/listener_set.hpp"
 #include "geo/database_watcher.hpp"
 #include "geo/region_map.hpp"
 #include "routing/registry.hpp"

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <netdb.h>
 
+#include "base/strings.hpp"
+
 namespace edge::routing {
 
 bool is_host_name(std::string_view text) noexcept {
@@ -30,7 +32,13 @@ result<socket_address, std::string> address_resolver::resolve(std::string_view h
                                                               std::uint16_t port) {
     if (auto lit = parse_ip_literal(host, port)) return *lit;
     if (!is_host_name(host))
-        return unexpected(fmt::format("wg_ip '{}' is not an IP address or host name", host));
+        return unexpected(fmt::format("wg_ip '{}' is not an IP address or host name",
+                                      edge::escape_control(host)));
+    if (!resolve_names_) {
+        socket_address unresolved;
+        unresolved.set_port(port);
+        return unresolved;
+    }
     auto [it, fresh] = cache_.try_emplace(std::string(host));
     lookup& l = it->second;
     if (fresh) {

@@ -22,6 +22,12 @@ bool is_host_name(std::string_view text) noexcept;
 /// Resolves wg_ip values for one load, asking getaddrinfo once per distinct host name.
 class address_resolver {
   public:
+    /// With `resolve_names` false, a syntactically valid host name is accepted without asking
+    /// DNS and "resolves" to an empty address: for writers of routing.db (a feed
+    /// or edgectl --no-resolve), where a name is the proxy's to resolve at load time and a
+    /// resolver failing here must not keep a row out of the file.
+    explicit address_resolver(bool resolve_names = true) noexcept : resolve_names_(resolve_names) {}
+
     /// A literal, or the first TCP address of a host name; the error is a reason for the
     /// rejected row. Blocking; control thread or tools.
     result<socket_address, std::string> resolve(std::string_view host, std::uint16_t port);
@@ -33,6 +39,7 @@ class address_resolver {
         std::string error;
     };
     std::unordered_map<std::string, lookup> cache_;
+    bool resolve_names_ = true;
 };
 
 }  // namespace edge::routing

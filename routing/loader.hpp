@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -35,12 +36,16 @@ struct load_result {
     std::size_t rows_deleted = 0;  // soft-deleted rows (deleted not NULL/0), skipped silently
     /// Optional tables that were present but unusable, one line each.
     std::vector<std::string> warnings;
+    /// Rows of the optional `sync_state` table: what a feed (`edgectl sync`) recorded about its
+    /// source (e.g. "etcd_revision"), for display.
+    std::vector<std::pair<std::string, std::string>> sync_state;
 };
 
-/// Reads the `backends` table (and the optional `country_regions` and `draining` tables) in one
-/// read transaction and builds a snapshot; rows that fail validation are rejected alone and
-/// listed. Opens the file read-only: never creates or writes it. Resolves host names (blocking).
-/// Control thread only (or tools, with their own registry).
+/// Reads the `backends` table and every optional table (`country_regions`, `draining`,
+/// `send_proxy`, `wg_peers`, `health_checks`) in one read transaction and builds a snapshot;
+/// rows that fail validation are rejected alone and listed. Opens the file read-only: never creates
+/// or writes it. Resolves host names (blocking). Control thread only (or tools, with their own
+/// registry).
 result<load_result, load_error> load_snapshot(const load_options& opts, backend_registry& registry);
 
 }  // namespace edge::routing

@@ -1,6 +1,7 @@
 #include "routing/row_validation.hpp"
 
 #include "base/strings.hpp"
+#include "routing/field_checks.hpp"
 
 #include <fmt/format.h>
 
@@ -13,36 +14,12 @@ namespace {
 
 constexpr auto u32_max = std::numeric_limits<std::uint32_t>::max();
 
-// Quotes a value for a message, cut short so that a pasted blob cannot flood the log.
-std::string shown(const db_value& v) {
-    std::string s = v.as_text();
-    if (s.size() > 64) s = s.substr(0, 61) + "...";
-    return v.t == db_value::type::text ? fmt::format("'{}'", s) : s;
-}
-
-// An integer column that must be present, within [lo, hi].
-result<std::int64_t, std::string> need_integer(const db_value& v, std::string_view name,
-                                               std::int64_t lo, std::int64_t hi) {
-    if (v.is_null()) return unexpected(fmt::format("{} is NULL", name));
-    auto n = v.as_integer();
-    if (!n) return unexpected(fmt::format("{} {} is not an integer", name, shown(v)));
-    if (*n < lo) {
-        if (lo == 0) return unexpected(fmt::format("{} {} is negative", name, *n));
-        return unexpected(fmt::format("{} {} is outside {}-{}", name, *n, lo, hi));
-    }
-    if (*n > hi) {
-        if (lo == 0) return unexpected(fmt::format("{} {} is larger than {}", name, *n, hi));
-        return unexpected(fmt::format("{} {} is outside {}-{}", name, *n, lo, hi));
-    }
-    return *n;
-}
-
 }  // namespace
 
 std::string row_label(const raw_row& row) {
     if (row.id.t == db_value::type::text || row.id.t == db_value::type::integer) {
         std::string id = row.id.as_text();
-        if (!edge::trim(id).empty()) return id;
+        if (!edge::trim(id).empty()) return edge::escape_control(id);
     }
     return fmt::format("rowid {}", row.rowid);
 }
@@ -68,11 +45,17 @@ result<std::optional<backend>, std::string> validate_row(const raw_row& row,
             return unexpected(fmt::format("id {} is not text", shown(row.id)));
     }
     if (edge::trim(b.id).empty()) return unexpected(std::string("id is empty"));
-    b.app = row.app.is_null() ? std::string() : row.app.as_text();
+    if (auto at = edge::find_control_char(b.id); at != std::string::npos)
+        return unexpected(
+            fmt::format("id contains a control character ({})", edge::control_char_name(b.id[at])));
+    auto app = need_text(row.app, "app", true);
+    if (!app) return unexpected(app.error());
+    b.app = std::move(*app);
 
-    if (row.region.is_null()) return unexpected(std::string("region is NULL"));
     {
-        std::string name = row.region.as_text();
+        auto region = need_text(row.region, "region", false);
+        if (!region) return unexpected(region.error());
+        std::string name = std::move(*region);
         std::string_view r = edge::trim(name);
         if (r.empty()) return unexpected(std::string("region is empty"));
         if (r.size() > geo::region_code::max_length)
@@ -84,7 +67,9 @@ result<std::optional<backend>, std::string> validate_row(const raw_row& row,
     }
 
     if (!row.country.is_null()) {
-        std::string name = row.country.as_text();
+        auto country = need_text(row.country, "country", true);
+        if (!country) return unexpected(country.error());
+        std::string name = std::move(*country);
         std::string_view c = edge::trim(name);
         if (!c.empty()) {  // '' is "unknown", like NULL
             auto code = geo::country_code::parse(c);
@@ -116,6 +101,7 @@ result<std::optional<backend>, std::string> validate_row(const raw_row& row,
     if (row.wg_ip.t != db_value::type::text)
         return unexpected(
             fmt::format("wg_ip {} is not an IP address or host name", shown(row.wg_ip)));
+    if (auto text = need_text(row.wg_ip, "wg_ip", false); !text) return unexpected(text.error());
     auto addr = resolver.resolve(edge::trim(row.wg_ip.s), static_cast<std::uint16_t>(*port));
     if (!addr) return unexpected(addr.error());
     b.address = *addr;

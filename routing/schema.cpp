@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <span>
 #include <string_view>
 
 namespace edge::routing {
@@ -47,7 +48,7 @@ result<db_shape, load_error> detect_shape(const sqlite_db& db) {
     auto probe = db.prepare("SELECT rowid FROM backends LIMIT 0");
     shape.has_rowid = probe.has_value();
 
-    auto optional_table = [&](std::string_view name, std::initializer_list<const char*> need,
+    auto optional_table = [&](std::string_view name, std::span<const char* const> need,
                               bool& present) -> result<void, load_error> {
         auto cols = columns_of(db, name);
         if (!cols) return unexpected(cols.error());
@@ -62,20 +63,36 @@ result<db_shape, load_error> detect_shape(const sqlite_db& db) {
         present = true;
         return {};
     };
-    if (auto r =
-            optional_table("country_regions", {"country", "region"}, shape.has_country_regions);
-        !r)
-        return unexpected(r.error());
-    if (auto r = optional_table("draining", {"id"}, shape.has_draining); !r)
-        return unexpected(r.error());
-    if (auto r = optional_table("send_proxy", {"id", "version"}, shape.has_send_proxy); !r)
-        return unexpected(r.error());
+    static constexpr const char* country_regions[] = {"country", "region"};
+    static constexpr const char* draining[] = {"id"};
+    static constexpr const char* send_proxy[] = {"id", "version"};
+    static constexpr const char* sync_state[] = {"key", "value"};
+    struct {
+        const char* name;
+        std::span<const char* const> columns;
+        bool& present;
+    } tables[] = {{"country_regions", country_regions, shape.has_country_regions},
+                  {"draining", draining, shape.has_draining},
+                  {"send_proxy", send_proxy, shape.has_send_proxy},
+                  {"wg_peers", wg_peer_columns, shape.has_wg_peers},
+                  {"health_checks", health_check_columns, shape.has_health_checks},
+                  {"sync_state", sync_state, shape.has_sync_state}};
+    for (auto& t : tables) {
+        if (auto r = optional_table(t.name, t.columns, t.present); !r) return unexpected(r.error());
+    }
     return shape;
 }
 
-const char* schema_sql() noexcept {
-    return R"sql(
-CREATE TABLE IF NOT EXISTS backends (
+namespace {
+
+struct table_ddl {
+    const char* name;
+    const char* sql;
+};
+
+// One CREATE per table, in the order schema_sql() lists them.
+constexpr table_ddl ddl[] = {
+    {"backends", R"sql(CREATE TABLE IF NOT EXISTS backends (
     id         TEXT PRIMARY KEY,
     app        TEXT NOT NULL DEFAULT '',
     region     TEXT NOT NULL,
@@ -88,18 +105,66 @@ CREATE TABLE IF NOT EXISTS backends (
     hard_limit INTEGER NOT NULL DEFAULT 0,
     deleted    INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS country_regions (
+)sql"},
+    {"country_regions", R"sql(CREATE TABLE IF NOT EXISTS country_regions (
     country TEXT PRIMARY KEY,
     region  TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS draining (
+)sql"},
+    {"draining", R"sql(CREATE TABLE IF NOT EXISTS draining (
     id TEXT PRIMARY KEY
 );
-CREATE TABLE IF NOT EXISTS send_proxy (
+)sql"},
+    {"send_proxy", R"sql(CREATE TABLE IF NOT EXISTS send_proxy (
     id      TEXT PRIMARY KEY,
     version INTEGER NOT NULL
 );
-)sql";
+)sql"},
+    {"wg_peers", R"sql(CREATE TABLE IF NOT EXISTS wg_peers (
+    public_key           TEXT PRIMARY KEY,
+    preshared_key        TEXT,
+    endpoint             TEXT,
+    allowed_ips          TEXT NOT NULL DEFAULT '',
+    persistent_keepalive INTEGER
+);
+)sql"},
+    {"health_checks", R"sql(CREATE TABLE IF NOT EXISTS health_checks (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL DEFAULT 'tcp',
+    send        TEXT,
+    expect      TEXT,
+    http_path   TEXT,
+    http_status TEXT,
+    interval_ms INTEGER,
+    timeout_ms  INTEGER,
+    rise        INTEGER,
+    fall        INTEGER,
+    jitter_ms   INTEGER
+);
+)sql"},
+    {"sync_state", R"sql(CREATE TABLE IF NOT EXISTS sync_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+)sql"},
+};
+
+}  // namespace
+
+const char* schema_sql() noexcept {
+    static const std::string all = [] {
+        std::string s;
+        for (const table_ddl& t : ddl)
+            s += t.sql;
+        return s;
+    }();
+    return all.c_str();
+}
+
+const char* table_sql(std::string_view table) noexcept {
+    for (const table_ddl& t : ddl)
+        if (table == t.name) return t.sql;
+    return nullptr;
 }
 
 }  // namespace edge::routing

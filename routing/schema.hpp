@@ -4,6 +4,7 @@
 // without a `country` column load as they are.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -24,6 +25,9 @@ struct db_shape {
     bool has_country_regions = false;  // country_regions(country, region), usable
     bool has_draining = false;         // draining(id), usable
     bool has_send_proxy = false;       // send_proxy(id, version), usable
+    bool has_wg_peers = false;         // wg_peers(public_key, …), usable
+    bool has_health_checks = false;    // health_checks(id, kind, …), usable
+    bool has_sync_state = false;       // sync_state(key, value): written by a feed
     /// Optional tables present but unusable (missing columns): "table X lacks column Y".
     std::vector<std::string> ignored_tables;
 };
@@ -33,8 +37,23 @@ struct db_shape {
 /// or tools.
 result<db_shape, load_error> detect_shape(const sqlite_db& db);
 
-/// DDL for a new routing.db: `backends` with the country column, `country_regions` and
-/// `draining`. Every statement is "IF NOT EXISTS". Tools.
+/// The columns of each optional table, as the loader reads them (and the writer writes them).
+inline constexpr const char* wg_peer_columns[] = {"public_key", "preshared_key", "endpoint",
+                                                  "allowed_ips", "persistent_keepalive"};
+inline constexpr const char* health_check_columns[] = {
+    "id",          "kind",       "send", "expect", "http_path", "http_status",
+    "interval_ms", "timeout_ms", "rise", "fall",   "jitter_ms"};
+
+/// DDL for a new routing.db: `backends` with the country column and every optional table
+/// (`country_regions`, `draining`, `send_proxy`, `wg_peers`, `health_checks`, `sync_state`).
+/// Every statement is "IF NOT EXISTS". Tools.
 const char* schema_sql() noexcept;
+
+/// The CREATE TABLE IF NOT EXISTS statement of one table of schema_sql(), or nullptr. Tools.
+const char* table_sql(std::string_view table) noexcept;
+
+/// The optional tables schema_sql creates, by name.
+inline constexpr const char* optional_tables[] = {"country_regions", "draining",      "send_proxy",
+                                                  "wg_peers",        "health_checks", "sync_state"};
 
 }  // namespace edge::routing

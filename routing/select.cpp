@@ -8,6 +8,13 @@
 // tie and the scan stops; a client usually looks only at the backends of its own country.
 // Shared state (the skip list, the cross-core live count) is read only for a candidate that
 // would win or tie, which keeps cross-core cache traffic to a few lines per connection.
+//
+// The score picks the tier and the load level; backends that tie on it share connections in
+// proportion to their weight. Without that, short-lived connections (every backend idle, every
+// score 100·tier) would spread evenly whatever the weights: the load term only separates
+// backends once connections pile up. The share is drawn by the worker's selection_state
+// (a low-discrepancy sequence), so each worker's split is exact to within a couple of
+// connections, and so is the sum over workers.
 
 #include "routing/select.hpp"
 
@@ -26,19 +33,11 @@ constexpr std::uint32_t no_region = std::numeric_limits<std::uint32_t>::max();
 // backends (equal scores to the last bit) is resolved by a second scan.
 constexpr std::uint32_t tracked_ties = 128;
 
-std::uint32_t next_random(std::uint32_t& state) noexcept {
-    // xorshift32: enough to spread ties, and a state of 0 would stick, so leave it.
-    std::uint32_t x = state ? state : 0x9e3779b9u;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    state = x;
-    return x;
-}
-
-// Uniform in [0, n) without division (Lemire's multiply-shift; the bias is below 2^-32·n).
-std::uint32_t random_below(std::uint32_t& state, std::uint32_t n) noexcept {
-    return static_cast<std::uint32_t>((static_cast<std::uint64_t>(next_random(state)) * n) >> 32);
+// The tied candidate whose share of [0, total) holds the sequence point: candidate k owns
+// [cum[k-1], cum[k]), its weight wide. Scaled in 128 bits: total may pass 2^32.
+std::uint64_t scale_point(std::uint32_t point, std::uint64_t total) noexcept {
+    __extension__ using u128 = unsigned __int128;
+    return static_cast<std::uint64_t>((static_cast<u128>(point) * total) >> 32);
 }
 
 bool in_skip(std::uint32_t slot, std::span<const std::uint32_t> skip) noexcept {
@@ -59,6 +58,7 @@ class scan {
          std::span<const std::uint32_t> skip) noexcept
         : s_(s),
           cands_(s.candidates.data()),
+          weights_(s.candidate_weights.data()),
           country_(client.country.known() ? client.country.value : no_country),
           region_(region_index_of(s, client.region)),
           live_(live),
@@ -78,15 +78,22 @@ class scan {
         return !in_skip(c.slot, skip_) && !at_hard_limit(c.hard_limit, c.shared);
     }
 
-    void offer(std::uint32_t i, double& best, std::uint32_t& ties) noexcept {
+    // Ties keep a running sum of their weights (tied_cum_), so that choose() needs no second
+    // pass over them.
+    void offer(std::uint32_t i, double& best, std::uint32_t& ties, std::uint64_t& weight) noexcept {
         const candidate& c = cands_[i];
         double sc = score_of(c);
         if (sc > best || !eligible(c)) return;
         if (sc < best) {
             best = sc;
             ties = 0;
+            weight = 0;
         }
-        if (ties < tracked_ties) tied_[ties] = i;
+        weight += weights_[i];
+        if (ties < tracked_ties) {
+            tied_[ties] = i;
+            tied_cum_[ties] = weight;
+        }
         ++ties;
     }
 
@@ -96,57 +103,77 @@ class scan {
         // into tied_ could alias a member count and force a reload on every tie.
         double best = best_;
         std::uint32_t ties = ties_;
+        std::uint64_t weight = tie_weight_;
         for (const std::uint32_t* m = begin; m != end; ++m)
-            offer(*m, best, ties);
+            offer(*m, best, ties, weight);
         best_ = best;
         ties_ = ties;
+        tie_weight_ = weight;
     }
 
     // Candidates [begin, end) except those of the client's country (already seen in tier 0).
     void offer_range(std::uint32_t begin, std::uint32_t end) noexcept {
         double best = best_;
         std::uint32_t ties = ties_;
+        std::uint64_t weight = tie_weight_;
         for (std::uint32_t i = begin; i < end; ++i) {
-            if (cands_[i].country != country_) offer(i, best, ties);
+            if (cands_[i].country != country_) offer(i, best, ties, weight);
         }
         best_ = best;
         ties_ = ties;
+        tie_weight_ = weight;
     }
 
     void offer_region(std::uint32_t r) noexcept {
         offer_range(s_.region_begin[r], s_.region_begin[r + 1]);
     }
 
-    // The winner, a tie spread uniformly with `rng`; nullptr when nothing was eligible.
-    const backend* choose(std::uint32_t& rng) const noexcept {
+    // The winner; ties shared in proportion to weight by `state`'s next point. nullptr when
+    // nothing was eligible.
+    const backend* choose(selection_state& state) const noexcept {
         if (ties_ == 0) return nullptr;
-        std::uint32_t pick = ties_ == 1 ? 0 : random_below(rng, ties_);
-        std::uint32_t chosen = pick < tracked_ties ? tied_[pick] : nth_tied(pick);
+        std::uint32_t chosen = tied_[0];
+        if (ties_ > 1) {
+            std::uint64_t target = scale_point(state.next_point(), tie_weight_);
+            if (ties_ <= tracked_ties) {
+                const std::uint64_t* end = tied_cum_ + ties_;
+                const std::uint64_t* at = std::upper_bound(tied_cum_, end, target);
+                chosen = tied_[at == end ? ties_ - 1 : at - tied_cum_];
+            } else {
+                chosen = weighted_tied(target);
+            }
+        }
         return &s_.backends[static_cast<std::size_t>(s_.index_by_slot[cands_[chosen].slot])];
     }
 
   private:
-    // The `nth` eligible candidate scoring exactly best_: every such candidate is a tie, whichever
-    // tier scan met it. The shared counts may have moved since; then the last one found will do.
-    std::uint32_t nth_tied(std::uint32_t nth) const noexcept {
+    // The eligible candidate scoring exactly best_ whose share of the tie holds `target`: every
+    // such candidate is a tie, whichever tier scan met it. The shared counts may have moved
+    // since; then the last one found will do.
+    std::uint32_t weighted_tied(std::uint64_t target) const noexcept {
         std::uint32_t found = tied_[tracked_ties - 1];
+        std::uint64_t cum = 0;
         for (std::uint32_t i = 0; i < s_.candidates.size(); ++i) {
             if (score_of(cands_[i]) != best_ || !eligible(cands_[i])) continue;
             found = i;
-            if (nth-- == 0) break;
+            cum += weights_[i];
+            if (target < cum) break;
         }
         return found;
     }
 
     const snapshot& s_;
     const candidate* cands_;
+    const std::uint32_t* weights_;
     std::uint16_t country_;
     std::uint32_t region_;
     std::span<const std::uint32_t> live_;
     std::span<const std::uint32_t> skip_;
     double best_ = std::numeric_limits<double>::infinity();
     std::uint32_t ties_ = 0;
+    std::uint64_t tie_weight_ = 0;  // sum of the weights of every tie so far
     std::uint32_t tied_[tracked_ties];
+    std::uint64_t tied_cum_[tracked_ties];  // tied_cum_[k]: weights of tied_[0..k], summed
 };
 
 const country_group* find_country(const snapshot& s, std::uint16_t country) noexcept {
@@ -185,7 +212,8 @@ double score(const backend& b, const geo::location& client, const geo::region_co
 
 const backend* select_backend(const snapshot& s, const geo::location& client,
                               std::span<const std::uint32_t> live_by_slot,
-                              std::span<const std::uint32_t> skip, std::uint32_t& rng) noexcept {
+                              std::span<const std::uint32_t> skip,
+                              selection_state& state) noexcept {
     scan k(s, client, live_by_slot, skip);
     // Tier 0: the client's country.
     if (k.country() != no_country) {
@@ -194,19 +222,19 @@ const backend* select_backend(const snapshot& s, const geo::location& client,
             k.offer_members(members + g->begin, members + g->end);
         }
     }
-    if (k.best() < 100.0) return k.choose(rng);
+    if (k.best() < 100.0) return k.choose(state);
     // Tier 1: the client's region.
     if (k.region() != no_region) k.offer_region(k.region());
-    if (k.best() < 200.0) return k.choose(rng);
+    if (k.best() < 200.0) return k.choose(state);
     // Tier 2: the POP's region.
     std::uint32_t pop = s.pop_region_index;
     if (pop != no_region && pop != k.region()) k.offer_region(pop);
-    if (k.best() < 300.0) return k.choose(rng);
+    if (k.best() < 300.0) return k.choose(state);
     // Tier 3: everything else.
     for (std::uint32_t r = 0; r < s.regions.size(); ++r) {
         if (r != k.region() && r != pop) k.offer_region(r);
     }
-    return k.choose(rng);
+    return k.choose(state);
 }
 
 const backend* bound_backend(const snapshot& s, std::uint32_t slot,

@@ -21,14 +21,15 @@ unsigned tier(const backend& b, const geo::location& client,
 double score(const backend& b, const geo::location& client, const geo::region_code& pop_region,
              std::uint32_t live) noexcept;
 
-/// Picks the eligible backend with the lowest score for `client`, spreading ties using `rng`
-/// (advanced in place). `live_by_slot` is the calling worker's own live-connection counts,
-/// indexed by backend slot. Backends whose slot is in `skip` (already tried for this connection)
-/// are passed over; unhealthy ones and those at hard_limit (by the shared count) too.
-/// Returns nullptr when none is eligible. Worker thread; no allocation.
+/// Picks the eligible backend with the lowest score for `client`. Backends that tie (every idle
+/// backend of the best tier, typically) share new connections in proportion to their weight,
+/// through `state`. `live_by_slot` is the calling worker's own live-connection counts, indexed by
+/// backend slot. Backends whose slot is in `skip` (already tried for this connection) are passed
+/// over; unhealthy ones and those at hard_limit (by the shared count) too. Returns nullptr when
+/// none is eligible. Worker thread; no allocation.
 const backend* select_backend(const snapshot& s, const geo::location& client,
                               std::span<const std::uint32_t> live_by_slot,
-                              std::span<const std::uint32_t> skip, std::uint32_t& rng) noexcept;
+                              std::span<const std::uint32_t> skip, selection_state& state) noexcept;
 
 /// The backend a binding (slot, generation) points to in `s`, if it is still there, still the
 /// same id (generation) and healthy; nullptr otherwise. Draining backends stay bound. The caller

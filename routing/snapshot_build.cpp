@@ -23,6 +23,8 @@ snapshot_ptr build_snapshot(snapshot_input in, backend_registry& registry,
     snap->version = registry.begin_build();
     snap->pop_region = in.pop_region;
     snap->country_regions = std::move(in.country_regions);
+    snap->wg_peers = std::move(in.wg_peers);
+    snap->health_checks = std::move(in.health_checks);
     snap->backends.reserve(in.backends.size());
 
     for (backend& b : in.backends) {
@@ -65,10 +67,15 @@ snapshot_ptr build_snapshot(snapshot_input in, backend_registry& registry,
         snap->region_begin[r + 1] = snap->region_begin[r] + per_region[r];
     std::vector<std::uint32_t> next(snap->region_begin.begin(), snap->region_begin.end() - 1);
     snap->candidates.resize(snap->region_begin.back());
+    snap->candidate_weights.resize(snap->region_begin.back());
     for (std::size_t i = 0; i < snap->backends.size(); ++i) {
         const backend& b = snap->backends[i];
         if (!b.healthy || b.draining) continue;
-        candidate& c = snap->candidates[next[region_of[i]]++];
+        std::uint32_t at = next[region_of[i]]++;
+        // Weights above 2^24 share ties as 2^24 would: the running sums of a tie stay within 64
+        // bits (2^24 · 2^16 slots · 2^32 sequence points), and no table means such ratios.
+        snap->candidate_weights[at] = std::min<std::uint32_t>(b.weight, 1u << 24);
+        candidate& c = snap->candidates[at];
         c.inv_capacity = 1.0 / (static_cast<double>(b.soft_limit) * static_cast<double>(b.weight));
         c.shared = b.shared;
         c.slot = b.slot;

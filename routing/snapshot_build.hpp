@@ -15,6 +15,8 @@ namespace edge::routing {
 struct snapshot_input {
     std::vector<backend> backends;  // slot/shared/generation unset; `draining` already set
     std::vector<country_region> country_regions;
+    std::vector<wg_peer> wg_peers;
+    std::vector<health_check> health_checks;  // backend::health_check already indexes it
     geo::region_code pop_region;
 };
 

@@ -90,6 +90,16 @@ void sqlite_stmt::bind_text(int i, std::string_view v) noexcept {
     sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+void sqlite_stmt::bind_value(int i, const db_value& v, bool numeric) {
+    auto n = v.as_integer();
+    if (v.is_null())
+        bind_null(i);
+    else if (v.t == db_value::type::integer || (numeric && n))
+        bind_int(i, *n);
+    else
+        bind_text(i, v.as_text());
+}
+
 // ---- sqlite_db ----
 
 result<sqlite_db, load_error> sqlite_db::open(const std::string& path, mode m,

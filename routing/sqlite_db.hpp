@@ -41,6 +41,9 @@ class sqlite_stmt {
     void bind_text(int i, std::string_view v) noexcept;
     void bind_int(int i, std::int64_t v) noexcept { sqlite3_bind_int64(s_, i, v); }
     void bind_null(int i) noexcept { sqlite3_bind_null(s_, i); }
+    /// Binds `v` as routing.db stores it: NULL, INTEGER for an integer (and, when `numeric`, for
+    /// text holding one, as edgeProxy writes its numbers), TEXT otherwise.
+    void bind_value(int i, const db_value& v, bool numeric);
 
   private:
     sqlite3_stmt* s_ = nullptr;

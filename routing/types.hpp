@@ -5,9 +5,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,6 +52,9 @@ struct backend {
     /// Changes whenever `slot` is given to a different id, so that a binding (slot, generation)
     /// never follows a slot to a backend it was not made for. Never 0 in a published snapshot.
     std::uint32_t generation = 0;
+    /// Index into snapshot::health_checks of this backend's check settings (optional
+    /// `health_checks` table), or -1: the proxy's defaults apply.
+    std::int32_t health_check = -1;
 };
 
 /// The part of a backend that selection reads for every new connection, packed so that the
@@ -76,6 +81,53 @@ struct country_group {
 /// A country → region override from the optional `country_regions` table.
 using country_region = std::pair<geo::country_code, geo::region_code>;
 
+/// An IP prefix (network address and length), e.g. a WireGuard peer's allowed IPs. The address's
+/// port is 0 and its bits past `length` are 0.
+struct ip_prefix {
+    socket_address address;   // AF_INET or AF_INET6
+    std::uint8_t length = 0;  // up to 32 (IPv4) or 128 (IPv6)
+    friend bool operator==(const ip_prefix&, const ip_prefix&) = default;
+};
+
+/// A WireGuard peer of this POP from the optional `wg_peers` table (issue 13). Plain data: wg/
+/// turns it into protocol state. The POP's own private key never comes from routing.db.
+struct wg_peer {
+    std::array<std::uint8_t, 32> public_key{};
+    /// Absent: no preshared key (wg's all-zero key).
+    std::optional<std::array<std::uint8_t, 32>> preshared_key;
+    /// "host:port" as written (a host name is resolved by the loader into `endpoint`); empty when
+    /// the peer has no fixed endpoint and is learnt from its first authenticated packet.
+    std::string endpoint_text;
+    socket_address endpoint;
+    std::vector<ip_prefix> allowed_ips;
+    /// Seconds between keepalives; 0 = off.
+    std::uint16_t persistent_keepalive = 0;
+};
+
+/// How a backend is checked (issue 14).
+enum class health_check_kind : std::uint8_t {
+    tcp,          // a connect succeeds
+    send_expect,  // connect, send `send`, the reply starts with `expect`
+    http,         // GET http_path; the status is within [http_status_min, http_status_max]
+};
+
+/// One row of the optional `health_checks` table: a backend's check settings. A field left
+/// unset takes the proxy's default (its flags).
+struct health_check {
+    std::string backend_id;
+    health_check_kind kind = health_check_kind::tcp;
+    std::string send;    // bytes (escapes already decoded); send_expect only
+    std::string expect;  // bytes the reply must start with; send_expect only
+    std::string http_path = "/";
+    std::uint16_t http_status_min = 200;  // e.g. "2xx" → 200–299, "204" → 204–204
+    std::uint16_t http_status_max = 299;
+    std::optional<std::uint32_t> interval_ms;
+    std::optional<std::uint32_t> timeout_ms;
+    std::optional<std::uint32_t> rise;  // consecutive passes that make a down backend up
+    std::optional<std::uint32_t> fall;  // consecutive failures that make an up backend down
+    std::optional<std::uint32_t> jitter_ms;
+};
+
 /// An immutable routing table. Workers hold a pointer to the current one and swap at a loop
 /// boundary; the control thread frees an old one after every worker has acknowledged the swap.
 struct snapshot {
@@ -93,6 +145,9 @@ struct snapshot {
     // is at least 100·t), so a client usually looks only at its own country's backends.
     /// Healthy, non-draining backends, grouped by region (table order within a region).
     std::vector<candidate> candidates;
+    /// candidate_weights[i] is candidates[i]'s weight (at least 1, at most 2^24): ties are
+    /// shared in proportion to it. Kept apart so that a candidate stays 32 bytes.
+    std::vector<std::uint32_t> candidate_weights;
     /// Distinct backend regions, in order of first appearance; candidate::region_index points
     /// here. candidates[region_begin[r], region_begin[r + 1]) are those in regions[r].
     std::vector<geo::region_code> regions;
@@ -106,8 +161,31 @@ struct snapshot {
     std::vector<std::int32_t> index_by_slot;
     /// Rows of the optional `country_regions` table (country → region overrides), table order.
     std::vector<country_region> country_regions;
+    /// Rows of the optional `wg_peers` table that passed validation, table order.
+    std::vector<wg_peer> wg_peers;
+    /// Rows of the optional `health_checks` table that passed validation; backend::health_check
+    /// indexes it (rows naming no loaded backend are kept, unreferenced).
+    std::vector<health_check> health_checks;
 };
 
 using snapshot_ptr = std::shared_ptr<const snapshot>;
+
+/// One worker's tie-breaking state for select_backend. Owned by that worker and passed to each of
+/// its calls; never shared between workers (so no atomics). It walks a low-discrepancy sequence
+/// (the golden-ratio Weyl sequence) instead of drawing random numbers: among a fixed set of tied
+/// backends, n picks then give each backend weight·n/total picks to within a couple, where random
+/// draws would stray by about the square root of n (±2.4 of 40 at weights 2:10).
+class selection_state {
+  public:
+    /// `seed` sets where the sequence starts (workers use their index, so that they do not walk
+    /// in step). Any thread.
+    explicit selection_state(std::uint32_t seed = 0) noexcept : point_(seed * 0x2545f491u) {}
+
+    /// The next point of the sequence, a fraction of 2^32. Owner worker only.
+    std::uint32_t next_point() noexcept { return point_ += 0x9e3779b9u; }  // 2^32 / golden ratio
+
+  private:
+    std::uint32_t point_;
+};
 
 }  // namespace edge::routing

@@ -58,7 +58,8 @@ void run(benchmark::State& state, bool equal) {
         if (*places[i][0]) clients[i].country = *edge::geo::country_code::parse(places[i][0]);
         if (*places[i][1]) clients[i].region = *edge::geo::region_code::parse(places[i][1]);
     }
-    std::uint32_t r = 1, pick = 12345;
+    selection_state r(1);
+    std::uint32_t pick = 12345;
     for (auto _ : state) {
         pick = pick * 1664525u + 1013904223u;
         const backend* b = select_backend(*s, clients[pick >> 28], live, {}, r);

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "base/log.hpp"
-#include "engine/listener_set.hpp"
+#include "engine/host/listener_set.hpp"
 #include "engine/uring/clock.hpp"
 
 namespace edge::engine {

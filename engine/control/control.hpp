@@ -16,14 +16,14 @@
 #include <vector>
 
 #include "base/unique_fd.hpp"
-#include "engine/config.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/reactor.hpp"
 #include "engine/control/table_loader.hpp"
 #include "engine/control/takeover_server.hpp"
-#include "engine/listener_set.hpp"
-#include "engine/metrics.hpp"
-#include "engine/worker_core.hpp"
+#include "engine/host/config.hpp"
+#include "engine/host/listener_set.hpp"
+#include "engine/host/metrics.hpp"
+#include "engine/host/worker_core.hpp"
 #include "geo/database.hpp"
 #include "geo/region_map.hpp"
 #include "routing/bindings.hpp"

@@ -17,7 +17,7 @@
 #include "base/result.hpp"
 #include "base/socket_address.hpp"
 #include "base/unique_fd.hpp"
-#include "engine/listener_set.hpp"
+#include "engine/host/listener_set.hpp"
 
 namespace edge::engine {
 

@@ -29,7 +29,7 @@
 #include "engine/control/control_socket.hpp"
 #include "engine/control/reactor.hpp"
 #include "engine/control/spawn.hpp"
-#include "engine/listener_set.hpp"
+#include "engine/host/listener_set.hpp"
 
 namespace edge::engine {
 

@@ -15,9 +15,9 @@
 #include <optional>
 #include <vector>
 
-#include "engine/listener_set.hpp"
+#include "engine/host/listener_set.hpp"
+#include "engine/host/worker_core.hpp"
 #include "engine/uring/ring.hpp"
-#include "engine/worker_core.hpp"
 
 namespace edge::engine {
 

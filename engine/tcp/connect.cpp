@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
-#include "engine/tcp/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
 #include "engine/uring/clock.hpp"
 #include "geo/ip_address.hpp"
@@ -164,7 +164,7 @@ void tcp_proxy::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         }
         if (b == nullptr)
             b = routing::select_backend(*snap_, client_location, live_by_slot_,
-                                        std::span<const std::uint32_t>(skip, nskip), rng_);
+                                        std::span<const std::uint32_t>(skip, nskip), selection_);
         if (b == nullptr) break;
         if (!routing::try_reserve(*b)) {
             // At hard_limit, or another worker filled it between the score and the

@@ -17,7 +17,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
-#include "engine/tcp/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
 
 namespace edge::engine {

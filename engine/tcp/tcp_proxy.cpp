@@ -40,7 +40,7 @@ tcp_proxy::tcp_proxy(worker_core& core, setup&& s)
       geo_db_(std::move(setup_.geo_db)),
       region_map_(setup_.region_map ? std::move(setup_.region_map)
                                     : std::make_shared<const geo::region_map>()),
-      rng_(0x9e3779b9u * (core.index() + 1)) {}
+      selection_(core.index()) {}
 
 tcp_proxy::~tcp_proxy() {
     // Connections still open when the loop ended (a forced stop) close with the process.

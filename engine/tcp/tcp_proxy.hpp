@@ -2,7 +2,7 @@
 // The TCP proxy: the component that accepts clients, routes each to a backend from the routing
 // snapshot, and relays bytes both ways. It owns its listeners' accept state (accept_gate), its
 // connection slab, its relay buffers (a pool buffer group plus spill), its copy of the routing
-// tables and its per-backend live counts. It runs on a worker (engine/worker.hpp describes the
+// tables and its per-backend live counts. It runs on a worker (engine/host/worker.hpp describes the
 // contract) and uses only the worker's ring, timers, clock and metrics block.
 //
 // Where things are: tcp_proxy.cpp (set-up, dispatch, tables, timers, drain), connect.cpp (a new
@@ -15,19 +15,20 @@
 #include <string>
 #include <vector>
 
-#include "engine/listener_set.hpp"
+#include "engine/host/listener_set.hpp"
+#include "engine/host/worker_core.hpp"
+#include "engine/host/worker_message.hpp"
 #include "engine/tcp/accept_gate.hpp"
 #include "engine/tcp/connection.hpp"
 #include "engine/uring/buffer_queue.hpp"
 #include "engine/uring/mmap_array.hpp"
 #include "engine/uring/op_tag.hpp"
 #include "engine/uring/slab.hpp"
-#include "engine/worker_core.hpp"
-#include "engine/worker_message.hpp"
 #include "geo/database.hpp"
 #include "geo/lookup_cache.hpp"
 #include "geo/region_map.hpp"
 #include "routing/bindings.hpp"
+#include "routing/select.hpp"
 #include "routing/types.hpp"
 
 namespace edge::engine {
@@ -57,7 +58,7 @@ class tcp_proxy {
     tcp_proxy(const tcp_proxy&) = delete;
     tcp_proxy& operator=(const tcp_proxy&) = delete;
 
-    // ---- the component contract (engine/worker.hpp); worker thread ----
+    // ---- the component contract (engine/host/worker.hpp); worker thread ----
     bool start(std::string& error) noexcept;
     const timer_slice& timers() const noexcept { return timers_; }
     void on_completion(const completion& c) noexcept;
@@ -152,8 +153,8 @@ class tcp_proxy {
     std::vector<std::uint32_t> live_by_slot_;  // this worker's live connections per backend slot
     std::shared_ptr<const geo::database> geo_db_;
     std::shared_ptr<const geo::region_map> region_map_;
-    geo::lookup_cache geo_cache_;  // this worker's own: no sharing between workers
-    std::uint32_t rng_;
+    geo::lookup_cache geo_cache_;         // this worker's own: no sharing between workers
+    routing::selection_state selection_;  // this worker's own tie-breaking state
     __kernel_timespec connect_ts_{};
 
     // Log lines about a recurring failure repeat at most once per log_interval_ms.

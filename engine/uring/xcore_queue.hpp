@@ -3,7 +3,7 @@
 // thread and one worker). Producer and consumer counters sit on separate cache lines so neither
 // side's writes invalidate the other's line except when it actually hands over an item. It does
 // not wake anybody: the producer pairs a successful push with the worker's wake-up (an eventfd
-// the worker's ring reads), see engine/worker.hpp.
+// the worker's ring reads), see engine/host/worker.hpp.
 
 #include <atomic>
 #include <bit>

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "engine/metrics.hpp"
+#include "engine/host/metrics.hpp"
 
 using namespace edge::engine;
 

@@ -45,7 +45,7 @@ TEST_CASE("many threads reserving concurrently never pass hard_limit", "[reserve
         pool.emplace_back([&, t] {
             ready.fetch_add(1);
             while (ready.load() < threads) {}
-            std::uint32_t rng = 17 + t;
+            selection_state rng(17 + t);
             std::vector<const backend*> held;
             std::vector<std::uint32_t> live(s->slot_capacity, 0);
             for (int i = 0; i < rounds; ++i) {

@@ -26,7 +26,7 @@ const edge::geo::region_code pop_sa = *edge::geo::region_code::parse("sa");
 std::string pick(const snapshot& s, const edge::geo::location& c,
                  const std::vector<std::uint32_t>& live = {},
                  const std::vector<std::uint32_t>& skip = {}) {
-    std::uint32_t rng = 12345;
+    selection_state rng(12345);
     const backend* b = select_backend(s, c, live, skip, rng);
     return b ? b->id : "(none)";
 }
@@ -160,7 +160,7 @@ TEST_CASE("ties are spread evenly across the tied backends", "[select]") {
     specs.push_back({.id = "worse", .region = "eu"});
     auto s = make_snapshot(reg, specs);
     std::map<std::string, int> hits;
-    std::uint32_t rng = 1;
+    selection_state rng(1);
     const int n = 50'000;
     for (int i = 0; i < n; ++i) {
         const backend* b = select_backend(*s, client("BR", "sa"), {}, {}, rng);
@@ -183,7 +183,7 @@ TEST_CASE("ties with a skipped or full backend spread over the rest", "[select]"
     s->backends[0].shared->live = 1;
     std::vector<std::uint32_t> skip{s->backends[3].slot};
     std::map<std::string, int> hits;
-    std::uint32_t rng = 99;
+    selection_state rng(99);
     for (int i = 0; i < 20'000; ++i)
         ++hits[select_backend(*s, client("", ""), {}, skip, rng)->id];
     CHECK(hits.size() == 2);
@@ -192,11 +192,111 @@ TEST_CASE("ties with a skipped or full backend spread over the rest", "[select]"
     s->backends[0].shared->live = 0;
 }
 
+namespace {
+
+// Picks `n` times for an idle, country-less client and counts where each pick went.
+std::map<std::string, int> spread(const snapshot& s, int n, selection_state& state,
+                                  std::vector<std::uint32_t>* live = nullptr) {
+    std::map<std::string, int> hits;
+    for (int i = 0; i < n; ++i) {
+        const backend* b = select_backend(s, client("", ""),
+                                          live ? *live : std::vector<std::uint32_t>{}, {}, state);
+        REQUIRE(b != nullptr);
+        ++hits[b->id];
+        if (live) ++(*live)[b->slot];
+    }
+    return hits;
+}
+
+}  // namespace
+
+TEST_CASE("ties are shared in proportion to weight, exactly to within a couple",
+          "[select][weight]") {
+    backend_registry reg;
+    auto s = make_snapshot(
+        reg, {{.id = "w1", .weight = 1}, {.id = "w2", .weight = 2}, {.id = "w7", .weight = 7}});
+    selection_state state(3);
+    auto hits = spread(*s, 1000, state);
+    CHECK(std::abs(hits["w1"] - 100) <= 2);
+    CHECK(std::abs(hits["w2"] - 200) <= 2);
+    CHECK(std::abs(hits["w7"] - 700) <= 2);
+    // The operator's case of issue 14: weights 2 and 10, 40 short connections → about 7 and 33
+    // (an even spread gave 21/19).
+    auto two = make_snapshot(reg, {{.id = "light", .weight = 2}, {.id = "heavy", .weight = 10}});
+    selection_state fresh(0);
+    auto split = spread(*two, 40, fresh);
+    CHECK(split["light"] >= 5);
+    CHECK(split["light"] <= 8);
+    CHECK(split["light"] + split["heavy"] == 40);
+}
+
+TEST_CASE("two workers, each with its own state, add up to the weights", "[select][weight]") {
+    backend_registry reg;
+    auto s = make_snapshot(
+        reg, {{.id = "w1", .weight = 1}, {.id = "w2", .weight = 2}, {.id = "w7", .weight = 7}});
+    selection_state w0(0), w1(1);
+    std::map<std::string, int> total;
+    // Connections land on the workers unevenly, as the kernel's hash spreads them.
+    for (int i = 0; i < 1000; ++i) {
+        selection_state& st = (i * 7919 % 13) < 6 ? w0 : w1;
+        ++total[select_backend(*s, client("", ""), {}, {}, st)->id];
+    }
+    CHECK(std::abs(total["w1"] - 100) <= 4);
+    CHECK(std::abs(total["w2"] - 200) <= 4);
+    CHECK(std::abs(total["w7"] - 700) <= 4);
+}
+
+TEST_CASE("weight 0 counts as 1 when ties are shared", "[select][weight]") {
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "zero", .weight = 0}, {.id = "one", .weight = 1}});
+    selection_state state(5);
+    auto hits = spread(*s, 100, state);
+    CHECK(std::abs(hits["zero"] - 50) <= 1);
+    CHECK(std::abs(hits["one"] - 50) <= 1);
+}
+
+TEST_CASE("held connections split by weight: the score and the ties agree", "[select][weight]") {
+    // Each pick stays open (the worker's live count grows), so scores separate and ties recur
+    // whenever live/(soft·weight) is equal: 60 held with weights 2:10 end at 10/50.
+    backend_registry reg;
+    auto s = make_snapshot(reg, {{.id = "light", .weight = 2, .soft_limit = 100},
+                                 {.id = "heavy", .weight = 10, .soft_limit = 100}});
+    std::vector<std::uint32_t> live(s->slot_capacity, 0);
+    selection_state state(2);
+    auto hits = spread(*s, 60, state, &live);
+    CHECK(hits["light"] == 10);
+    CHECK(hits["heavy"] == 50);
+    auto three = make_snapshot(reg, {{.id = "w1", .weight = 1, .soft_limit = 100},
+                                     {.id = "w2", .weight = 2, .soft_limit = 100},
+                                     {.id = "w7", .weight = 7, .soft_limit = 100}});
+    std::vector<std::uint32_t> live3(three->slot_capacity, 0);
+    auto held = spread(*three, 3000, state, &live3);
+    CHECK(std::abs(held["w1"] - 300) <= 3);
+    CHECK(std::abs(held["w2"] - 600) <= 3);
+    CHECK(std::abs(held["w7"] - 2100) <= 3);
+}
+
+TEST_CASE("a weighted tie among more backends than are tracked keeps the proportion",
+          "[select][weight]") {
+    backend_registry reg;
+    std::vector<backend_spec> specs;
+    for (int i = 0; i < 300; ++i)  // 200 of weight 1 and 100 of weight 3: 40 % and 60 %
+        specs.push_back({.id = fmt::format("b{}", i), .weight = i % 3 == 0 ? 3u : 1u});
+    auto s = make_snapshot(reg, specs);
+    selection_state state(9);
+    auto hits = spread(*s, 50'000, state);
+    int heavy = 0;
+    for (auto& [id, h] : hits)
+        heavy += std::stoi(id.substr(1)) % 3 == 0 ? h : 0;
+    CHECK(std::abs(heavy - 30'000) < 300);
+    CHECK(hits.size() == 300);
+}
+
 TEST_CASE("the worker's own live counts steer selection", "[select]") {
     backend_registry reg;
     auto s = make_snapshot(reg, {{.id = "a"}, {.id = "b"}});
     std::vector<std::uint32_t> live(s->slot_capacity, 0);
-    std::uint32_t rng = 7;
+    selection_state rng(7);
     // Reserving on each pick and counting locally alternates between equal backends.
     for (int i = 0; i < 100; ++i) {
         const backend* b = select_backend(*s, client("", ""), live, {}, rng);
@@ -253,7 +353,7 @@ TEST_CASE("select_backend agrees with score() on random tables", "[select]") {
         double best = std::numeric_limits<double>::infinity();
         for (const auto& b : s->backends)
             if (eligible(b)) best = std::min(best, score(b, c, s->pop_region, live[b.slot]));
-        std::uint32_t rng = static_cast<std::uint32_t>(round) + 1;
+        selection_state rng(static_cast<std::uint32_t>(round) + 1);
         const backend* got = select_backend(*s, c, live, skip, rng);
         if (best == std::numeric_limits<double>::infinity()) {
             CHECK(got == nullptr);
@@ -279,7 +379,7 @@ TEST_CASE("a tie spanning tiers counts each backend once", "[select]") {
     live[s->backends[1].slot] = 150;
     live[s->backends[2].slot] = 50;
     std::map<std::string, int> hits;
-    std::uint32_t rng = 11;
+    selection_state rng(11);
     const int n = 30'000;
     for (int i = 0; i < n; ++i)
         ++hits[select_backend(*s, client("BR", "sa"), live, {}, rng)->id];
@@ -295,7 +395,7 @@ TEST_CASE("a tie among hundreds of backends is still spread over all of them", "
         specs.push_back({.id = fmt::format("t{}", i), .region = "eu"});
     auto s = make_snapshot(reg, specs, "sa");
     std::map<std::string, int> hits;
-    std::uint32_t rng = 5;
+    selection_state rng(5);
     for (int i = 0; i < 60'000; ++i)
         ++hits[select_backend(*s, client("", ""), {}, {}, rng)->id];
     REQUIRE(hits.size() == 300);

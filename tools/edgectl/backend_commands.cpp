@@ -1,5 +1,6 @@
-// edgectl backend add|set|list|drain|enable|disable|remove: edits routing.db's backends table in
-// write transactions, checking every value with the same validation the proxy applies.
+// edgectl backend add|set|list|drain|enable|disable|remove|send-proxy|check: edits the backends
+// of routing.db, or with --etcd ENDPOINTS the same rows in etcd (routing_store.hpp), each command
+// one transaction, every row checked by routing/'s validation before it is written.
 //
 // States an operator can put a backend in:
 //   enabled   healthy=1, not draining: takes new clients.
@@ -7,17 +8,16 @@
 //             (affinity) keep reaching it until their binding expires; open connections go on.
 //   disabled  healthy=0: no new connections at all, bindings to it are dropped; open
 //             connections go on.
-//   removed   deleted=1 (soft delete, edgeProxy's convention): gone from the proxy's view.
+//   removed   deleted=1 (soft delete, edgeProxy's convention) in a file; the key deleted in
+//             etcd: gone from the proxy's view.
 
 #include <fmt/format.h>
 
 #include <cctype>
 #include <optional>
 
-#include "routing/address.hpp"
-#include "routing/row_validation.hpp"
-#include "routing/schema.hpp"
-#include "tools/edgectl/routing_cli.hpp"
+#include "base/strings.hpp"
+#include "tools/edgectl/routing_store.hpp"
 
 namespace edge::edgectl {
 
@@ -25,21 +25,23 @@ namespace {
 
 using routing::db_value;
 using routing::raw_row;
-using routing::sqlite_db;
 
 const std::set<std::string> row_flags = {"region", "ip",         "port",       "app",    "country",
                                          "weight", "soft-limit", "hard-limit", "healthy"};
 
-routing::db_shape shape_of(const sqlite_db& db) {
-    auto shape = routing::detect_shape(db);
-    if (!shape) throw std::runtime_error(shape.error().detail);
-    return *shape;
+std::set<std::string> with_store_flags(std::set<std::string> flags) {
+    flags.insert(store_value_flags.begin(), store_value_flags.end());
+    return flags;
 }
 
-// The DB path and the backend id: the two positional arguments every subcommand but list takes.
-std::pair<std::string, std::string> db_and_id(const flag_set& f, const char* sub) {
-    if (f.positional.size() != 2) throw usage_error(fmt::format("backend {} takes DB and ID", sub));
-    return {f.positional[0], f.positional[1]};
+// The DB path (none with --etcd) and the positional arguments after it; `want` of them.
+std::pair<std::string, std::vector<std::string>> target(const flag_set& f, std::size_t want,
+                                                        const char* usage) {
+    bool etcd = f.value("etcd") != nullptr;
+    if (f.positional.size() != want + (etcd ? 0 : 1)) throw usage_error(usage);
+    if (etcd) return {std::string(), f.positional};
+    return {f.positional[0],
+            std::vector<std::string>(f.positional.begin() + 1, f.positional.end())};
 }
 
 // Applies command-line values over `row` (text values; validation parses them).
@@ -72,123 +74,16 @@ void apply_flags(const flag_set& f, raw_row& row, bool has_country) {
     }
 }
 
-// Validates the row as the proxy would. With --no-resolve a syntactically valid host name is
-// accepted without asking DNS (for a database edited away from the proxy's network).
-void validate(const raw_row& row, bool resolve) {
-    raw_row check = row;
-    if (!resolve && row.wg_ip.t == db_value::type::text && !parse_ip_literal(row.wg_ip.s, 1) &&
-        routing::is_host_name(row.wg_ip.s))
-        check.wg_ip = db_value::of(std::string("192.0.2.1"));
-    routing::address_resolver resolver;
-    if (auto v = routing::validate_row(check, resolver); !v) throw usage_error(v.error());
-}
-
-// The active row with this id, if any (with `found_deleted` set when only a deleted one exists).
-std::optional<raw_row> read_row(const sqlite_db& db, const std::string& id, bool has_country,
-                                bool* found_deleted = nullptr) {
-    auto st = prepare(db, fmt::format("SELECT id, app, region, {}, wg_ip, port, healthy, weight, "
-                                      "soft_limit, hard_limit, deleted FROM backends WHERE id = ?1",
-                                      has_country ? "country" : "NULL"));
-    st.bind_text(1, id);
-    std::optional<raw_row> active;
-    int rc;
-    while ((rc = st.step()) == SQLITE_ROW) {
-        raw_row r;
-        db_value* fields[] = {&r.id,         &r.app,        &r.region,  &r.country,
-                              &r.wg_ip,      &r.port,       &r.healthy, &r.weight,
-                              &r.soft_limit, &r.hard_limit, &r.deleted};
-        for (int i = 0; i < 11; ++i)
-            *fields[i] = st.value(i);
-        auto d = r.deleted.as_integer();
-        if (r.deleted.is_null() || (d && *d == 0))
-            active = std::move(r);
-        else if (found_deleted)
-            *found_deleted = true;
-    }
-    if (rc != SQLITE_DONE) throw std::runtime_error(db.error(rc, "reading backends").detail);
-    return active;
-}
-
-struct column {
-    const char* name;
-    const db_value* value;
-    bool numeric;  // stored as an INTEGER when it parses as one, as edgeProxy writes them
-};
-
-std::vector<column> columns_of(const raw_row& row, bool has_country) {
-    std::vector<column> c = {{"app", &row.app, false}, {"region", &row.region, false}};
-    if (has_country) c.push_back({"country", &row.country, false});
-    c.insert(c.end(), {{"wg_ip", &row.wg_ip, false},
-                       {"port", &row.port, true},
-                       {"healthy", &row.healthy, true},
-                       {"weight", &row.weight, true},
-                       {"soft_limit", &row.soft_limit, true},
-                       {"hard_limit", &row.hard_limit, true},
-                       {"deleted", &row.deleted, true}});
-    return c;
-}
-
-void bind_value(routing::sqlite_stmt& st, int i, const column& c) {
-    const db_value& v = *c.value;
-    auto n = v.as_integer();
-    if (v.is_null())
-        st.bind_null(i);
-    else if (v.t == db_value::type::integer || (c.numeric && n))
-        st.bind_int(i, *n);
-    else
-        st.bind_text(i, v.as_text());
-}
-
-enum class write_mode { insert, update_active, update_any };
-
-// Inserts `row`, or writes every column of it over the active row (or any row) with its id.
-void write_row(const sqlite_db& db, const raw_row& row, bool has_country, write_mode mode) {
-    auto cols = columns_of(row, has_country);
-    std::string names, marks, sets;
-    for (std::size_t i = 0; i < cols.size(); ++i) {
-        const char* sep = i ? ", " : "";
-        names += fmt::format("{}{}", sep, cols[i].name);
-        marks += fmt::format("{}?{}", sep, i + 2);
-        sets += fmt::format("{}{} = ?{}", sep, cols[i].name, i + 2);
-    }
-    std::string sql;
-    if (mode == write_mode::insert)
-        sql = fmt::format("INSERT INTO backends (id, {}) VALUES (?1, {})", names, marks);
-    else
-        sql = fmt::format(
-            "UPDATE backends SET {} WHERE id = ?1{}", sets,
-            mode == write_mode::update_active ? " AND (deleted IS NULL OR deleted = 0)" : "");
-    auto st = prepare(db, sql);
-    st.bind_text(1, row.id.as_text());
-    for (std::size_t i = 0; i < cols.size(); ++i)
-        bind_value(st, static_cast<int>(i + 2), cols[i]);
-    step_done(db, st);
-}
-
-void set_draining(const sqlite_db& db, const std::string& id, bool on, bool table_exists) {
-    if (on) {
-        exec(db, "CREATE TABLE IF NOT EXISTS draining (id TEXT PRIMARY KEY)");
-        auto st = prepare(db, "INSERT OR IGNORE INTO draining (id) VALUES (?1)");
-        st.bind_text(1, id);
-        step_done(db, st);
-    } else if (table_exists) {
-        auto st = prepare(db, "DELETE FROM draining WHERE id = ?1");
-        st.bind_text(1, id);
-        step_done(db, st);
-    }
-}
-
 // ---- the subcommands ----
 
 // send-proxy: the PROXY protocol header the proxy writes to this backend before the client's
 // bytes, so that it sees the client's address. Kept in an optional table of its own, like
 // `draining`, so that edgeProxy's positional INSERTs into `backends` keep working.
 int cmd_send_proxy(const args& a) {
-    auto f = parse_flags(a, 1, {}, {});
-    if (f.positional.size() != 3) throw usage_error("backend send-proxy takes DB ID v1|v2|off");
-    const std::string& path = f.positional[0];
-    const std::string& id = f.positional[1];
-    const std::string& what = f.positional[2];
+    auto f = parse_flags(a, 1, store_value_flags, {});
+    auto [db, rest] = target(f, 2, "backend send-proxy takes [DB] ID v1|v2|off");
+    const std::string& id = rest[0];
+    const std::string& what = rest[1];
     int version;
     if (what == "v1" || what == "1")
         version = 1;
@@ -198,36 +93,24 @@ int cmd_send_proxy(const args& a) {
         version = 0;
     else
         throw usage_error(fmt::format("send-proxy: '{}' is not v1, v2 or off", what));
-    auto db = open_routing_db(path, sqlite_db::mode::read_write);
-    write_transaction tx(db);
-    auto shape = shape_of(db);
-    if (!read_row(db, id, shape.has_country))
-        throw std::runtime_error(fmt::format("no backend '{}'", id));
-    if (version != 0) {
-        exec(db,
-             "CREATE TABLE IF NOT EXISTS send_proxy (id TEXT PRIMARY KEY, version INTEGER NOT "
-             "NULL)");
-        auto st = prepare(db, "INSERT OR REPLACE INTO send_proxy (id, version) VALUES (?1, ?2)");
-        st.bind_text(1, id);
-        st.bind_int(2, version);
-        step_done(db, st);
-    } else if (shape.has_send_proxy) {
-        auto st = prepare(db, "DELETE FROM send_proxy WHERE id = ?1");
-        st.bind_text(1, id);
-        step_done(db, st);
-    }
-    tx.commit();
+    run_edit(f, db, false, [&](routing_store& s) {
+        if (!s.backend(id, nullptr))
+            throw std::runtime_error(fmt::format("no backend '{}'", escape_control(id)));
+        s.set_send_proxy(id, version);
+        return 0;
+    });
     if (version)
-        fmt::print("backend '{}' gets a PROXY v{} header before each client's bytes\n", id,
-                   version);
+        fmt::print("backend '{}' gets a PROXY v{} header before each client's bytes\n",
+                   escape_control(id), version);
     else
-        fmt::print("backend '{}' gets no PROXY header\n", id);
+        fmt::print("backend '{}' gets no PROXY header\n", escape_control(id));
     return 0;
 }
 
 int cmd_add(const args& a) {
-    auto f = parse_flags(a, 1, row_flags, {"unhealthy", "no-resolve"});
-    auto [path, id] = db_and_id(f, "add");
+    auto f = parse_flags(a, 1, with_store_flags(row_flags), {"unhealthy", "no-resolve"});
+    auto [db, rest] = target(f, 1, "backend add takes [DB] ID");
+    const std::string& id = rest[0];
     for (const char* need : {"region", "ip", "port"})
         if (!f.value(need)) throw usage_error(fmt::format("backend add needs --{}", need));
     if (f.value("healthy") && f.switches.count("unhealthy"))
@@ -241,71 +124,67 @@ int cmd_add(const args& a) {
     row.soft_limit = db_value::of(std::int64_t{100});
     row.hard_limit = db_value::of(std::int64_t{0});
     row.deleted = db_value::of(std::int64_t{0});
-
-    auto db = open_routing_db(path, sqlite_db::mode::read_write);
-    write_transaction tx(db);
-    auto shape = shape_of(db);
-    apply_flags(f, row, shape.has_country);
-    validate(row, !f.switches.count("no-resolve"));
-    bool deleted = false;
-    if (read_row(db, id, shape.has_country, &deleted))
-        throw std::runtime_error(
-            fmt::format("backend '{}' already exists (change it with: edgectl backend set)", id));
-    write_row(db, row, shape.has_country, deleted ? write_mode::update_any : write_mode::insert);
-    set_draining(db, id, false, shape.has_draining);
-    tx.commit();
-    fmt::print("{} backend '{}'\n", deleted ? "re-added removed" : "added", id);
+    bool revived = run_edit(f, db, !f.switches.count("no-resolve"), [&](routing_store& s) {
+        raw_row r = row;
+        apply_flags(f, r, s.has_country());
+        bool removed = false;
+        if (s.backend(id, &removed)) {
+            // Validate first: a bad flag is the more useful message.
+            if (std::string why = routing::backend_row_problem(r, {false}); !why.empty())
+                throw usage_error(why);
+            throw std::runtime_error(
+                fmt::format("backend '{}' already exists (change it with: edgectl backend set)",
+                            escape_control(id)));
+        }
+        s.put_backend(r, routing::put_mode::add);
+        s.set_draining(id, false);
+        return removed;
+    });
+    fmt::print("{} backend '{}'\n", revived ? "re-added removed" : "added", escape_control(id));
     return 0;
 }
 
 int cmd_set(const args& a) {
-    auto f = parse_flags(a, 1, row_flags, {"no-resolve"});
-    auto [path, id] = db_and_id(f, "set");
-    if (f.values.empty()) throw usage_error("backend set needs at least one --field value");
-    auto db = open_routing_db(path, sqlite_db::mode::read_write);
-    write_transaction tx(db);
-    auto shape = shape_of(db);
-    auto row = read_row(db, id, shape.has_country);
-    if (!row) throw std::runtime_error(fmt::format("no backend '{}'", id));
-    apply_flags(f, *row, shape.has_country);
-    validate(*row, !f.switches.count("no-resolve"));
-    write_row(db, *row, shape.has_country, write_mode::update_active);
-    tx.commit();
-    fmt::print("updated backend '{}'\n", id);
+    auto f = parse_flags(a, 1, with_store_flags(row_flags), {"no-resolve"});
+    auto [db, rest] = target(f, 1, "backend set takes [DB] ID");
+    const std::string& id = rest[0];
+    bool any = false;
+    for (const auto& flag : row_flags)
+        any = any || f.value(flag);
+    if (!any) throw usage_error("backend set needs at least one --field value");
+    run_edit(f, db, !f.switches.count("no-resolve"), [&](routing_store& s) {
+        auto row = s.backend(id, nullptr);
+        if (!row) throw std::runtime_error(fmt::format("no backend '{}'", escape_control(id)));
+        apply_flags(f, *row, s.has_country());
+        s.put_backend(*row, routing::put_mode::update);
+        return 0;
+    });
+    fmt::print("updated backend '{}'\n", escape_control(id));
     return 0;
 }
 
 int cmd_list(const args& a) {
-    auto f = parse_flags(a, 1, {}, {"all"});
-    if (f.positional.size() != 1) throw usage_error("backend list takes DB");
-    auto db = open_routing_db(f.positional[0], sqlite_db::mode::read_only);
-    exec(db, "BEGIN");
-    auto shape = shape_of(db);
-    auto st = prepare(
-        db, fmt::format("SELECT id, app, region, {}, wg_ip, port, healthy, weight, soft_limit, "
-                        "hard_limit, deleted, {}, {} FROM backends{}",
-                        shape.has_country ? "country" : "NULL",
-                        shape.has_draining ? "id IN (SELECT id FROM draining)" : "0",
-                        shape.has_send_proxy
-                            ? "(SELECT version FROM send_proxy WHERE send_proxy.id = backends.id)"
-                            : "NULL",
-                        shape.has_rowid ? " ORDER BY rowid" : ""));
+    auto f = parse_flags(a, 1, store_value_flags, {"all"});
+    auto [db, rest] = target(f, 0, "backend list takes [DB]");
+    routing::table_set t = open_store(f, db, false)->rows();
+    std::set<std::string> draining(t.draining.begin(), t.draining.end());
+    std::map<std::string, std::string> send_proxy;
+    for (const auto& sp : t.send_proxy)
+        send_proxy[sp.id.as_text()] = fmt::format("v{}", sp.version.as_text());
     std::vector<std::vector<std::string>> rows;
-    int rc;
-    while ((rc = st.step()) == SQLITE_ROW) {
-        auto del = st.value(10);
-        bool is_deleted = !del.is_null() && del.as_integer().value_or(1) != 0;
+    for (const raw_row& r : t.backends) {
+        bool is_deleted = !r.deleted.is_null() && r.deleted.as_integer().value_or(1) != 0;
         if (is_deleted && !f.switches.count("all")) continue;
-        std::vector<std::string> r;
-        for (int i = 0; i < 11; ++i) {
-            auto v = st.value(i);
-            r.push_back(v.is_null() ? (i == 3 && !shape.has_country ? "-" : "NULL") : v.as_text());
-        }
-        r.push_back(st.integer(11) ? "yes" : "no");
-        r.push_back(st.is_null(12) ? "-" : fmt::format("v{}", st.integer(12)));
-        rows.push_back(std::move(r));
+        std::vector<std::string> cells;
+        for (const db_value* v : {&r.id, &r.app, &r.region, &r.country, &r.wg_ip, &r.port,
+                                  &r.healthy, &r.weight, &r.soft_limit, &r.hard_limit, &r.deleted})
+            cells.push_back(v->is_null() ? (v == &r.country ? "-" : "NULL") : v->as_text());
+        std::string id = r.id.as_text();
+        cells.push_back(draining.count(id) ? "yes" : "no");
+        auto sp = send_proxy.find(id);
+        cells.push_back(sp == send_proxy.end() ? "-" : sp->second);
+        rows.push_back(std::move(cells));
     }
-    if (rc != SQLITE_DONE) throw std::runtime_error(db.error(rc, "reading backends").detail);
     print_table({"ID", "APP", "REGION", "COUNTRY", "WG_IP", "PORT", "HEALTHY", "WEIGHT", "SOFT",
                  "HARD", "DELETED", "DRAINING", "SEND_PROXY"},
                 rows);
@@ -314,43 +193,37 @@ int cmd_list(const args& a) {
 
 // drain, enable, disable, remove: one state change on an active backend.
 int cmd_state(const args& a, const std::string& sub) {
-    auto f = parse_flags(a, 1, {}, {});
-    auto [path, named_id] = db_and_id(f, sub.c_str());
-    const std::string& id = named_id;  // clang 14 cannot capture a structured binding (below)
-    auto db = open_routing_db(path, sqlite_db::mode::read_write);
-    write_transaction tx(db);
-    auto shape = shape_of(db);
-    if (!read_row(db, id, shape.has_country))
-        throw std::runtime_error(fmt::format("no backend '{}'", id));
-    auto update = [&](const char* assignment) {
-        auto st = prepare(db, fmt::format("UPDATE backends SET {} WHERE id = ?1 AND (deleted IS "
-                                          "NULL OR deleted = 0)",
-                                          assignment));
-        st.bind_text(1, id);
-        step_done(db, st);
-    };
-    const char* done;
-    if (sub == "drain") {
-        set_draining(db, id, true, shape.has_draining);
-        done = "draining (no new clients; bound clients stay until their binding expires)";
-    } else if (sub == "enable") {
-        update("healthy = 1");
-        set_draining(db, id, false, shape.has_draining);
-        done = "enabled";
-    } else if (sub == "disable") {
-        update("healthy = 0");
-        done = "disabled (no new connections; open ones continue)";
-    } else {
-        update("deleted = 1");
-        set_draining(db, id, false, shape.has_draining);
-        done = "removed (soft delete: deleted = 1)";
-    }
-    tx.commit();
-    fmt::print("backend '{}' {}\n", id, done);
+    auto f = parse_flags(a, 1, store_value_flags, {});
+    auto [db, rest] = target(f, 1, "backend drain|enable|disable|remove takes [DB] ID");
+    const std::string id = rest[0];
+    const char* done = run_edit(f, db, false, [&](routing_store& s) {
+        auto row = s.backend(id, nullptr);
+        if (!row) throw std::runtime_error(fmt::format("no backend '{}'", escape_control(id)));
+        if (sub == "drain") {
+            s.set_draining(id, true);
+            return "draining (no new clients; bound clients stay until their binding expires)";
+        }
+        if (sub == "enable") {
+            row->healthy = db_value::of(std::int64_t{1});
+            s.put_backend(*row, routing::put_mode::update);
+            s.set_draining(id, false);
+            return "enabled";
+        }
+        if (sub == "disable") {
+            row->healthy = db_value::of(std::int64_t{0});
+            s.put_backend(*row, routing::put_mode::update);
+            return "disabled (no new connections; open ones continue)";
+        }
+        s.remove_backend(id);
+        return "removed";
+    });
+    fmt::print("backend '{}' {}\n", escape_control(id), done);
     return 0;
 }
 
 }  // namespace
+
+int run_health_check(const args& a);  // health_check_command.cpp
 
 int run_backend(const args& a) {
     if (a.empty()) throw usage_error("backend needs a subcommand");
@@ -363,6 +236,7 @@ int run_backend(const args& a) {
     if (sub == "set") return cmd_set(a);
     if (sub == "list") return cmd_list(a);
     if (sub == "send-proxy") return cmd_send_proxy(a);
+    if (sub == "check") return run_health_check(a);
     if (sub == "drain" || sub == "enable" || sub == "disable" || sub == "remove")
         return cmd_state(a, sub);
     throw usage_error(fmt::format("unknown backend subcommand '{}'", sub));
@@ -382,11 +256,20 @@ const char* backend_usage() {
   backend enable DB ID           healthy = 1 and not draining
   backend disable DB ID          healthy = 0: no new connections, bindings dropped;
                                  open connections continue
-  backend remove DB ID           soft delete (deleted = 1)
+  backend remove DB ID           soft delete (deleted = 1; with --etcd the key is deleted)
   backend send-proxy DB ID v1|v2|off
                                  write a PROXY protocol header (v1 text or v2 binary) to this
                                  backend before each client's bytes, so it sees the client's
-                                 address; off: none (the default))";
+                                 address; off: none (the default)
+  backend check DB ID [--kind tcp|send_expect|http] [--send BYTES] [--expect BYTES]
+              [--path P] [--status 2xx|CODE] [--interval D] [--timeout D] [--rise N]
+              [--fall N] [--jitter D] | --default
+                                 how this POP checks the backend (optional health_checks
+                                 table): BYTES take escapes (\r \n \t \0 \\ \xHH); D: 500ms,
+                                 2s, 1m; unset settings take the proxy's defaults; --default
+                                 removes the override
+  Every backend command takes --etcd ENDPOINTS in place of DB (rows written to etcd for
+  `edgectl sync` to copy into each POP's routing.db; see `edgectl sync --help`).)";
 }
 
 }  // namespace edge::edgectl

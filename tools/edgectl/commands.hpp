@@ -10,7 +10,8 @@ namespace edge::edgectl {
 
 using args = std::vector<std::string>;
 
-/// init, backend …, check, show: routing.db (routing_commands.cpp).
+/// init, backend …, check, show, wg peer …: routing.db (routing_commands.cpp); `group` is the
+/// command ("wg peer" for the wg peer subcommands, which receive their whole argument list).
 int run_routing(const std::string& group, const args& a);
 /// geo build|lookup (geo_commands.cpp).
 int run_geo(const args& a);
@@ -19,10 +20,14 @@ int run_wg(const args& a);
 /// restart, status: a running edgeproxy's control socket (restart_commands.cpp).
 int run_restart(const std::string& command, const args& a);
 
+/// sync: the etcd → routing.db feed (sync_command.cpp).
+int run_sync_command(const args& a);
+
 /// Usage text of each group, for `edgectl --help`.
 const char* routing_usage();
 const char* geo_usage();
 const char* wg_usage();
 const char* restart_usage();
+const char* sync_usage();
 
 }  // namespace edge::edgectl

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+
+#include "base/strings.hpp"
 
 namespace edge::edgectl {
 
@@ -44,49 +47,25 @@ flag_set parse_flags(const args& a, std::size_t from, const std::set<std::string
     return f;
 }
 
-routing::sqlite_db open_routing_db(const std::string& path, routing::sqlite_db::mode m) {
-    auto db = routing::sqlite_db::open(path, m, 5000);
-    if (!db) {
-        if (db.error().kind == routing::load_failure::missing &&
-            m != routing::sqlite_db::mode::create)
-            throw std::runtime_error(
-                fmt::format("{} does not exist (create it with: edgectl init {})", path, path));
-        throw std::runtime_error(db.error().detail);
-    }
-    return std::move(*db);
-}
-
-void exec(const routing::sqlite_db& db, const std::string& sql) {
-    if (auto r = db.exec(sql.c_str()); !r) throw std::runtime_error(r.error().detail);
-}
-
-routing::sqlite_stmt prepare(const routing::sqlite_db& db, const std::string& sql) {
-    auto st = db.prepare(sql);
-    if (!st) throw std::runtime_error(st.error().detail);
-    return std::move(*st);
-}
-
-void step_done(const routing::sqlite_db& db, routing::sqlite_stmt& st) {
-    int rc = st.step();
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        throw std::runtime_error(db.error(rc, "write").detail);
-}
-
-write_transaction::write_transaction(const routing::sqlite_db& db) : db_(db) {
-    exec(db_, "BEGIN IMMEDIATE");
-}
-
-write_transaction::~write_transaction() {
-    if (!done_) (void)db_.exec("ROLLBACK");
-}
-
-void write_transaction::commit() {
-    exec(db_, "COMMIT");
-    done_ = true;
+std::uint64_t parse_duration_ms(const std::string& text, const char* flag) {
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    std::uint64_t scale = unit.empty() || unit == "ms" ? 1
+                          : unit == "s"                ? 1000
+                          : unit == "m"                ? 60000
+                                                       : 0;
+    if (ec != std::errc() || end == text.data() || scale == 0 || n > (1ull << 40))
+        throw usage_error(fmt::format("--{} '{}' is not a duration (500ms, 2s, 1m)", flag, text));
+    return n * scale;
 }
 
 void print_table(const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows) {
+                 const std::vector<std::vector<std::string>>& raw_rows) {
+    std::vector<std::vector<std::string>> rows = raw_rows;
+    for (auto& r : rows)
+        for (auto& cell : r)
+            cell = edge::escape_control(cell);
     std::vector<std::size_t> width(header.size());
     for (std::size_t c = 0; c < header.size(); ++c)
         width[c] = header[c].size();

@@ -1,15 +1,15 @@
 #pragma once
-// Shared pieces of edgectl's routing.db commands: flag parsing, opening the database for
-// reading or writing, write transactions and plain-text tables. Tools code: errors are thrown
-// (usage_error → exit 2, anything else → exit 1) and caught in run_routing.
+// Shared pieces of edgectl's routing.db commands: flag parsing, durations and plain-text tables.
+// Tools code: errors are thrown (usage_error → exit 2, anything else → exit 1) and caught in
+// run_routing.
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "routing/sqlite_db.hpp"
 #include "tools/edgectl/commands.hpp"
 
 namespace edge::edgectl {
@@ -34,35 +34,12 @@ struct flag_set {
 flag_set parse_flags(const args& a, std::size_t from, const std::set<std::string>& value_flags,
                      const std::set<std::string>& switch_flags);
 
-/// Opens routing.db with a 5 s busy timeout (edgectl waits for the proxy's reads and other
-/// writers rather than failing). read_write never creates the file. Throws on failure.
-routing::sqlite_db open_routing_db(const std::string& path, routing::sqlite_db::mode m);
+/// A duration ("500ms", "2s", "1m", "1500" = ms) in milliseconds; throws usage_error naming
+/// --`flag` when it is not one.
+std::uint64_t parse_duration_ms(const std::string& text, const char* flag);
 
-/// Runs SQL without results; throws with SQLite's message on failure.
-void exec(const routing::sqlite_db& db, const std::string& sql);
-
-/// Prepares one statement; throws with SQLite's message on failure.
-routing::sqlite_stmt prepare(const routing::sqlite_db& db, const std::string& sql);
-
-/// Steps a statement that returns no rows; throws on failure.
-void step_done(const routing::sqlite_db& db, routing::sqlite_stmt& st);
-
-/// BEGIN IMMEDIATE (takes the write lock up front, so the checks made inside hold until COMMIT);
-/// rolled back unless commit() is called.
-class write_transaction {
-  public:
-    explicit write_transaction(const routing::sqlite_db& db);
-    ~write_transaction();
-    write_transaction(const write_transaction&) = delete;
-    write_transaction& operator=(const write_transaction&) = delete;
-    void commit();
-
-  private:
-    const routing::sqlite_db& db_;
-    bool done_ = false;
-};
-
-/// Prints rows under a header, columns padded to their widest cell.
+/// Prints rows under a header, columns padded to their widest cell, control characters in cells
+/// escaped (a hand-edited row cannot break the table or forge a line).
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
 

@@ -3,10 +3,11 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
 #include "routing/address.hpp"
 #include "routing/loader.hpp"
 #include "routing/registry.hpp"
-#include "routing/schema.hpp"
+#include "routing/writer.hpp"
 #include "tools/edgectl/commands.hpp"
 #include "tools/edgectl/routing_cli.hpp"
 
@@ -14,39 +15,18 @@ namespace edge::edgectl {
 
 namespace {
 
-using routing::sqlite_db;
-
-bool has_table(const sqlite_db& db, const char* name) {
-    auto st =
-        prepare(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?1");
-    st.bind_text(1, name);
-    int rc = st.step();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        throw std::runtime_error(db.error(rc, "reading the schema").detail);
-    return rc == SQLITE_ROW;
-}
-
 int cmd_init(const args& a) {
     auto f = parse_flags(a, 0, {}, {});
     if (f.positional.size() != 1) throw usage_error("init takes DB");
     const std::string& path = f.positional[0];
-    auto db = open_routing_db(path, sqlite_db::mode::create);
-    write_transaction tx(db);
-    std::vector<std::string> done;
-    bool had_backends = has_table(db, "backends");
-    for (const char* t : {"backends", "country_regions", "draining"})
-        if (!has_table(db, t)) done.push_back(fmt::format("created table {}", t));
-    if (had_backends) {
-        // An edgeProxy database from before the country column: add it (edgeProxy reads it too).
-        auto shape = routing::detect_shape(db);
-        if (!shape) throw std::runtime_error(shape.error().detail);
-        if (!shape->has_country) {
-            exec(db, "ALTER TABLE backends ADD COLUMN country TEXT");
-            done.push_back("added column backends.country");
-        }
-    }
-    exec(db, routing::schema_sql());
-    tx.commit();
+    auto checked = [](auto r) {
+        if (!r) throw std::runtime_error(r.error().detail);
+        return std::move(*r);
+    };
+    auto writer = checked(routing::routing_writer::open(path, true));
+    if (auto r = writer.begin(); !r) throw std::runtime_error(r.error().detail);
+    std::vector<std::string> done = checked(writer.ensure_schema());
+    if (auto r = writer.commit(); !r) throw std::runtime_error(r.error().detail);
     if (done.empty()) fmt::print("{}: already initialised, nothing to do\n", path);
     for (const auto& d : done)
         fmt::print("{}: {}\n", path, d);
@@ -72,11 +52,12 @@ routing::load_result load(const flag_set& f, const char* cmd) {
     return std::move(*res);
 }
 
+// Rejected rows, one line each whatever a hand-edited row holds (ids and values escaped).
 void print_problems(const routing::load_result& r) {
     for (const auto& row : r.rejected)
-        fmt::print("rejected {}: {}\n", row.id, row.reason);
+        fmt::print("rejected {}: {}\n", escape_control(row.id), escape_control(row.reason));
     for (const auto& w : r.warnings)
-        fmt::print("warning: {}\n", w);
+        fmt::print("warning: {}\n", escape_control(w));
 }
 
 int cmd_check(const args& a) {
@@ -91,6 +72,12 @@ int cmd_check(const args& a) {
     fmt::print("{}: {} backends loaded ({} healthy, {} draining), {} rejected, {} deleted rows\n",
                f.positional[0], r.snap->backends.size(), healthy, draining, r.rejected.size(),
                r.rows_deleted);
+    if (!r.snap->wg_peers.empty() || !r.snap->health_checks.empty())
+        fmt::print("{}: {} wg peers, {} health check settings\n", f.positional[0],
+                   r.snap->wg_peers.size(), r.snap->health_checks.size());
+    for (const auto& [key, value] : r.sync_state)
+        fmt::print("{}: sync_state {} = {}\n", f.positional[0], escape_control(key),
+                   escape_control(value));
     return r.rejected.empty() ? 0 : 1;
 }
 
@@ -129,8 +116,11 @@ int cmd_show(const args& a) {
 
 }  // namespace
 
+int run_wg_peer(const args& a);  // wg_peer_commands.cpp
+
 int run_routing(const std::string& group, const args& a) {
     try {
+        if (group == "wg peer") return run_wg_peer(a);
         if (group == "init") return cmd_init(a);
         if (group == "check") return cmd_check(a);
         if (group == "show") return cmd_show(a);
@@ -148,8 +138,9 @@ int run_routing(const std::string& group, const args& a) {
 const char* routing_usage() {
     static const std::string text = fmt::format(
         R"(  init DB                        create routing.db (backends with the country column,
-                                 country_regions, draining); on an existing database, add
-                                 what is missing
+                                 and the optional tables: country_regions, draining,
+                                 send_proxy, wg_peers, health_checks, sync_state); on an
+                                 existing database, add what is missing
 {}
   check DB [--region R]          load DB as the proxy would; list every rejected row;
                                  exit 1 if any row is rejected or DB cannot be read

@@ -24,9 +24,9 @@
 #include <variant>
 
 #include "base/log.hpp"
+#include "engine/host/worker_core.hpp"
 #include "engine/uring/clock.hpp"
 #include "engine/uring/op_tag.hpp"
-#include "engine/worker_core.hpp"
 
 namespace edge::engine {
 

@@ -2,7 +2,7 @@
 // What every worker owns, whatever runs on it: one thread pinned to one core with its own
 // io_uring, buffer groups, timer wheel, inbox, clock and metrics block. The components that run
 // on a worker (the TCP proxy today; the tunnel and health checks next) see the worker through
-// this class; engine/worker.hpp adds the dispatch of completions and messages to them.
+// this class; engine/host/worker.hpp adds the dispatch of completions and messages to them.
 //
 // Nothing a worker owns is written by another thread. The control thread talks to it only
 // through post() (its inbox, an SPSC queue, and the eventfd that wakes its ring) and reads what
@@ -19,13 +19,13 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
-#include "engine/config.hpp"
-#include "engine/metrics.hpp"
+#include "engine/host/config.hpp"
+#include "engine/host/metrics.hpp"
+#include "engine/host/worker_message.hpp"
 #include "engine/uring/buf_ring.hpp"
 #include "engine/uring/ring.hpp"
 #include "engine/uring/timer_wheel.hpp"
 #include "engine/uring/xcore_queue.hpp"
-#include "engine/worker_message.hpp"
 
 namespace edge::engine {
 
@@ -104,7 +104,7 @@ class worker_core {
     result<timer_slice> reserve_timers(std::uint32_t count) noexcept;
 
   protected:
-    /// Thread body of the concrete worker (engine/worker.hpp).
+    /// Thread body of the concrete worker (engine/host/worker.hpp).
     virtual void run_thread() noexcept = 0;
 
     /// Pins the thread and creates the ring and the timer wheel (`timer_capacity` ids).

@@ -1,7 +1,7 @@
 // A worker's own machinery: thread pinning, the ring, buffer groups, the timer wheel, the inbox
 // and its wake-up, the wait (with optional busy polling) and the loop metrics.
 
-#include "engine/worker_core.hpp"
+#include "engine/host/worker_core.hpp"
 
 #include <pthread.h>
 #include <sched.h>

@@ -1,4 +1,4 @@
-#include "engine/config.hpp"
+#include "engine/host/config.hpp"
 
 #include <sched.h>
 

@@ -1,4 +1,4 @@
-#include "engine/listener_set.hpp"
+#include "engine/host/listener_set.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/log.hpp"
-#include "engine/listen_conflict.hpp"
+#include "engine/host/listen_conflict.hpp"
 
 namespace edge::engine {
 

@@ -1,6 +1,6 @@
-#include "engine/metrics.hpp"
+#include "engine/host/metrics.hpp"
 
-#include "engine/tcp/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
 
 #include <fmt/format.h>
 

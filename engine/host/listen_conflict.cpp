@@ -1,4 +1,4 @@
-#include "engine/listen_conflict.hpp"
+#include "engine/host/listen_conflict.hpp"
 
 #include <dirent.h>
 #include <netinet/in.h>

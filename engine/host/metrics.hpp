@@ -172,7 +172,8 @@ struct process_gauges {
 };
 
 /// Renders Prometheus text exposition (version 0.0.4) of every worker's counters, summed, and of
-/// the per-backend series for the backends in `snap`. Admin thread.
+/// the per-backend series for the backends in `snap` (the page of them `page` names). Control
+/// thread (the admin endpoint).
 /// Which backends' series one scrape carries: at most `limit` from `offset`, in table order;
 /// `only_backends` leaves the process-wide series out (the paging endpoint).
 struct backend_page {

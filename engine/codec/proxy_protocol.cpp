@@ -1,4 +1,4 @@
-#include "engine/tcp/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

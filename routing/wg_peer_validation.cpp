@@ -1,0 +1,156 @@
+#include "routing/wg_peer_validation.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "base/key_base64.hpp"
+#include "base/strings.hpp"
+#include "routing/field_checks.hpp"
+
+namespace edge::routing {
+
+namespace {
+
+// Clears the address bits past `length` (network order bytes).
+void mask(std::uint8_t* bytes, std::size_t size, unsigned length) noexcept {
+    for (std::size_t i = 0; i < size; ++i) {
+        unsigned first_bit = static_cast<unsigned>(i) * 8;
+        if (first_bit >= length)
+            bytes[i] = 0;
+        else if (length - first_bit < 8)
+            bytes[i] &= static_cast<std::uint8_t>(0xff00u >> (length - first_bit));
+    }
+}
+
+// host:port where host is an IPv4 literal or a host name, or [IPv6]:port. The host part and the
+// port, or nullopt when the shape is wrong.
+std::optional<std::pair<std::string_view, std::uint16_t>> split_endpoint(std::string_view text) {
+    std::string_view host;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return std::nullopt;
+        host = text.substr(0, close + 1);
+        port = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string_view::npos || text.find(':') != colon) return std::nullopt;
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+        n == 0 || n > 65535)
+        return std::nullopt;
+    return std::pair{host, static_cast<std::uint16_t>(n)};
+}
+
+}  // namespace
+
+std::optional<ip_prefix> parse_ip_prefix(std::string_view text) noexcept {
+    text = edge::trim(text);
+    std::string_view addr = text;
+    std::optional<unsigned> length;
+    if (auto slash = text.find('/'); slash != std::string_view::npos) {
+        addr = text.substr(0, slash);
+        std::string_view len = text.substr(slash + 1);
+        unsigned n = 0;
+        auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
+        if (len.empty() || ec != std::errc() || end != len.data() + len.size()) return std::nullopt;
+        length = n;
+    }
+    if (addr.find('%') != std::string_view::npos) return std::nullopt;  // no scope in a prefix
+    auto a = parse_ip_literal(addr, 0);
+    if (!a) return std::nullopt;
+    ip_prefix p;
+    p.address = *a;
+    if (a->family() == AF_INET) {
+        if (length.value_or(32) > 32) return std::nullopt;
+        p.length = static_cast<std::uint8_t>(length.value_or(32));
+        mask(reinterpret_cast<std::uint8_t*>(&p.address.addr.v4.sin_addr), 4, p.length);
+    } else {
+        if (length.value_or(128) > 128) return std::nullopt;
+        p.length = static_cast<std::uint8_t>(length.value_or(128));
+        mask(p.address.addr.v6.sin6_addr.s6_addr, 16, p.length);
+    }
+    return p;
+}
+
+std::string to_string(const ip_prefix& p) {
+    return fmt::format("{}/{}", host_string(p.address), p.length);
+}
+
+std::string wg_peer_label(const raw_wg_peer& row) {
+    return fmt::format("wg_peers {}", shown(row.public_key));
+}
+
+result<wg_peer, std::string> validate_wg_peer(const raw_wg_peer& row, address_resolver& resolver) {
+    wg_peer peer;
+    auto pub = need_text(row.public_key, "public_key", false);
+    if (!pub) return unexpected(pub.error());
+    auto key = edge::key_from_base64(edge::trim(*pub));
+    if (!key)
+        return unexpected(
+            fmt::format("public_key {} is not a 32-byte key in base64 (44 "
+                        "characters, as `wg pubkey` prints)",
+                        shown(row.public_key)));
+    peer.public_key = *key;
+
+    // The preshared key is a secret: never quoted back in a message or a log line.
+    if (!row.preshared_key.is_null()) {
+        if (row.preshared_key.t != db_value::type::text)
+            return unexpected(std::string("preshared_key is not text"));
+        std::string_view psk = edge::trim(row.preshared_key.s);
+        if (!psk.empty()) {
+            auto k = edge::key_from_base64(psk);
+            if (!k)
+                return unexpected(std::string(
+                    "preshared_key is not a 32-byte key in base64 (as `wg genpsk` prints)"));
+            peer.preshared_key = *k;
+        }
+    }
+
+    auto endpoint = need_text(row.endpoint, "endpoint", true);
+    if (!endpoint) return unexpected(endpoint.error());
+    if (std::string_view e = edge::trim(*endpoint); !e.empty()) {
+        auto parts = split_endpoint(e);
+        if (!parts)
+            return unexpected(
+                fmt::format("endpoint {} is not host:port (IPv4:port, [IPv6]:port "
+                            "or name:port)",
+                            shown(row.endpoint)));
+        auto addr = resolver.resolve(parts->first, parts->second);
+        if (!addr) return unexpected(fmt::format("endpoint: {}", addr.error()));
+        peer.endpoint_text = std::string(e);
+        peer.endpoint = *addr;
+    }
+
+    auto allowed = need_text(row.allowed_ips, "allowed_ips", true);
+    if (!allowed) return unexpected(allowed.error());
+    std::string_view list = *allowed;
+    while (!edge::trim(list).empty()) {
+        auto comma = list.find(',');
+        std::string_view item = edge::trim(list.substr(0, comma));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        auto p = parse_ip_prefix(item);
+        if (!p)
+            return unexpected(
+                fmt::format("allowed_ips: '{}' is not an IP prefix (10.0.0.0/24, "
+                            "fd00::/64)",
+                            edge::escape_control(item)));
+        bool dup = false;
+        for (const ip_prefix& q : peer.allowed_ips)
+            dup = dup || q == *p;
+        if (!dup) peer.allowed_ips.push_back(*p);
+    }
+
+    auto keepalive = optional_integer(row.persistent_keepalive, "persistent_keepalive", 0, 65535);
+    if (!keepalive) return unexpected(keepalive.error());
+    peer.persistent_keepalive = static_cast<std::uint16_t>(keepalive->value_or(0));
+    return peer;
+}
+
+}  // namespace edge::routing

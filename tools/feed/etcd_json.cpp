@@ -1,0 +1,188 @@
+#include "tools/feed/etcd_json.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace edge::feed {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int value_of(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+etcd_error garbage(const std::string& what) {
+    return etcd_error(etcd_error::kind::garbage, what);
+}
+
+}  // namespace
+
+std::string base64_encode(std::string_view in) {
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        auto v = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16 |
+                 static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8 |
+                 static_cast<unsigned char>(in[i + 2]);
+        out += alphabet[v >> 18 & 63];
+        out += alphabet[v >> 12 & 63];
+        out += alphabet[v >> 6 & 63];
+        out += alphabet[v & 63];
+    }
+    if (i < in.size()) {
+        unsigned v = static_cast<unsigned>(static_cast<unsigned char>(in[i])) << 16;
+        if (i + 1 < in.size())
+            v |= static_cast<unsigned>(static_cast<unsigned char>(in[i + 1])) << 8;
+        out += alphabet[v >> 18 & 63];
+        out += alphabet[v >> 12 & 63];
+        out += i + 1 < in.size() ? alphabet[v >> 6 & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+    if (in.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(in.size() / 4 * 3);
+    for (std::size_t i = 0; i < in.size(); i += 4) {
+        int a = value_of(in[i]), b = value_of(in[i + 1]);
+        bool last = i + 4 == in.size();
+        int c = last && in[i + 2] == '=' ? -2 : value_of(in[i + 2]);
+        int d = last && in[i + 3] == '=' ? -2 : value_of(in[i + 3]);
+        if (a < 0 || b < 0 || c == -1 || d == -1 || (c == -2 && d != -2)) return std::nullopt;
+        unsigned v = static_cast<unsigned>(a) << 18 | static_cast<unsigned>(b) << 12 |
+                     (c >= 0 ? static_cast<unsigned>(c) << 6 : 0) |
+                     (d >= 0 ? static_cast<unsigned>(d) : 0);
+        out += static_cast<char>(v >> 16 & 0xff);
+        if (c >= 0) out += static_cast<char>(v >> 8 & 0xff);
+        if (d >= 0) out += static_cast<char>(v & 0xff);
+    }
+    return out;
+}
+
+std::int64_t int64_field(const json& j, const char* name) {
+    if (!j.is_object() || !j.contains(name)) return 0;
+    const json& v = j[name];
+    if (v.is_number_integer()) return v.get<std::int64_t>();
+    if (v.is_string()) {
+        const std::string& s = v.get_ref<const std::string&>();
+        std::int64_t n = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (ec == std::errc() && end == s.data() + s.size()) return n;
+    }
+    throw garbage(fmt::format("field {} is not an int64: {}", name, v.dump()));
+}
+
+response_header parse_header(const json& j) {
+    response_header h;
+    if (!j.is_object() || !j.contains("header")) return h;
+    const json& hd = j["header"];
+    h.cluster_id = static_cast<std::uint64_t>(int64_field(hd, "cluster_id"));
+    h.member_id = static_cast<std::uint64_t>(int64_field(hd, "member_id"));
+    h.revision = int64_field(hd, "revision");
+    return h;
+}
+
+key_value parse_kv(const json& kv) {
+    if (!kv.is_object()) throw garbage("a kv is not an object");
+    key_value out;
+    auto bytes = [&](const char* name) -> std::string {
+        if (!kv.contains(name)) return {};
+        if (!kv[name].is_string()) throw garbage(fmt::format("kv {} is not a string", name));
+        auto b = base64_decode(kv[name].get_ref<const std::string&>());
+        if (!b) throw garbage(fmt::format("kv {} is not base64", name));
+        return std::move(*b);
+    };
+    out.key = bytes("key");
+    out.value = bytes("value");
+    out.create_revision = int64_field(kv, "create_revision");
+    out.mod_revision = int64_field(kv, "mod_revision");
+    return out;
+}
+
+watch_response parse_watch_message(const json& j, const std::string& endpoint) {
+    if (!j.is_object())
+        throw garbage(fmt::format("{}: a watch message is not an object", endpoint));
+    if (j.contains("error")) {
+        const json& e = j["error"];
+        int code = e.is_object() ? e.value("grpc_code", e.value("code", 2)) : j.value("code", 2);
+        std::string msg = e.is_object() ? e.value("message", std::string("error"))
+                                        : (e.is_string() ? e.get<std::string>() : e.dump());
+        etcd_error::kind k = msg.find("compacted") != std::string::npos
+                                 ? etcd_error::kind::compacted
+                             : code == 16 || code == 7 ? etcd_error::kind::auth
+                                                       : etcd_error::kind::unavailable;
+        throw etcd_error(k, fmt::format("{}: watch: {}", endpoint, msg));
+    }
+    if (!j.contains("result") || !j["result"].is_object())
+        throw garbage(fmt::format("{}: a watch message without result", endpoint));
+    const json& r = j["result"];
+    watch_response out;
+    out.header = parse_header(r);
+    out.created = r.value("created", false);
+    out.canceled = r.value("canceled", false);
+    out.compact_revision = int64_field(r, "compact_revision");
+    if (r.contains("cancel_reason") && r["cancel_reason"].is_string())
+        out.cancel_reason = r["cancel_reason"].get<std::string>();
+    if (r.contains("events")) {
+        if (!r["events"].is_array()) throw garbage("events is not a list");
+        for (const json& ev : r["events"]) {
+            if (!ev.is_object() || !ev.contains("kv")) throw garbage("an event without kv");
+            watch_event e;
+            e.is_delete = ev.value("type", std::string("PUT")) == "DELETE";
+            e.kv = parse_kv(ev["kv"]);
+            out.events.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> json_object_splitter::next() {
+    for (; pos_ < buffer_.size(); ++pos_) {
+        char c = buffer_[pos_];
+        if (in_string_) {
+            if (escaped_)
+                escaped_ = false;
+            else if (c == '\\')
+                escaped_ = true;
+            else if (c == '"')
+                in_string_ = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string_ = true;
+        } else if (c == '{') {
+            if (depth_++ == 0) scanned_start_ = pos_;
+        } else if (c == '}') {
+            if (depth_ > 0 && --depth_ == 0) {
+                std::string obj = buffer_.substr(scanned_start_, pos_ + 1 - scanned_start_);
+                buffer_.erase(0, pos_ + 1);
+                pos_ = 0;
+                scanned_start_ = 0;
+                return obj;
+            }
+        } else if (depth_ == 0 && c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            // Garbage between objects: skip it (the object parser reports real damage).
+        }
+    }
+    if (depth_ == 0) {  // only whitespace or garbage so far: drop it
+        buffer_.clear();
+        pos_ = 0;
+        scanned_start_ = 0;
+    }
+    return std::nullopt;
+}
+
+}  // namespace edge::feed
