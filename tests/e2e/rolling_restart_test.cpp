@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/support/namespaces.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/proxy.hpp"
 #include "tests/support/routing_db.hpp"
@@ -98,15 +99,11 @@ TEST_CASE("rolling restart: new proxy on the same port, SIGTERM to the old, no e
 }
 
 int main(int argc, char** argv) {
-    if (::unshare(CLONE_NEWNET) != 0) {
-        std::printf("SKIP: cannot create a network namespace: %s\n", std::strerror(errno));
+    std::string why;
+    if (!enter_own_network(why)) {
+        std::printf("SKIP: %s\n", why.c_str());
         return 77;
     }
-    auto [status, output] = run_command({"ip", "link", "set", "lo", "up"});
-    if (status != 0) {
-        std::printf("SKIP: cannot bring up loopback in the namespace: %s\n", output.c_str());
-        return 77;
-    }
-    std::ofstream("/proc/sys/net/ipv4/tcp_migrate_req") << "1\n";
+    set_tcp_migrate_req(true);
     return Catch::Session().run(argc, argv);
 }

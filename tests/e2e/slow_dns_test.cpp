@@ -22,6 +22,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/support/namespaces.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/proxy.hpp"
 #include "tests/support/routing_db.hpp"
@@ -64,17 +65,9 @@ TEST_CASE("a resolver that never answers delays no signal, no drain and no /heal
 }
 
 int main(int argc, char** argv) {
-    if (::unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
-        std::printf("SKIP: cannot create mount and network namespaces: %s\n", std::strerror(errno));
-        return 77;
-    }
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-        std::printf("SKIP: cannot make mounts private: %s\n", std::strerror(errno));
-        return 77;
-    }
-    auto [status, output] = run_command({"ip", "link", "set", "lo", "up"});
-    if (status != 0) {
-        std::printf("SKIP: cannot bring up loopback in the namespace: %s\n", output.c_str());
+    std::string why;
+    if (!enter_own_network(why, true)) {
+        std::printf("SKIP: %s\n", why.c_str());
         return 77;
     }
     char conf[] = "/tmp/edgeproxy-resolv-XXXXXX";

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "base/control_protocol.hpp"
+#include "tests/support/namespaces.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/proxy.hpp"
 #include "tests/support/routing_db.hpp"
@@ -301,17 +302,13 @@ TEST_CASE("systemd: READY=1, RELOADING=1, MAINPID= and READY=1 from the successo
 }
 
 int main(int argc, char** argv) {
-    if (::unshare(CLONE_NEWNET) != 0) {
-        std::printf("SKIP: cannot create a network namespace: %s\n", std::strerror(errno));
-        return 77;
-    }
-    auto [status, output] = run_command({"ip", "link", "set", "lo", "up"});
-    if (status != 0) {
-        std::printf("SKIP: cannot bring up loopback in the namespace: %s\n", output.c_str());
+    std::string why;
+    if (!enter_own_network(why)) {
+        std::printf("SKIP: %s\n", why.c_str());
         return 77;
     }
     // The host default, and the setting under which closing a listener resets its queue.
-    std::ofstream("/proc/sys/net/ipv4/tcp_migrate_req") << "0\n";
+    set_tcp_migrate_req(false);
     // Successors are started by the instance they replace, which then exits: they become the
     // test's children, so that it can reap and stop them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
