@@ -267,6 +267,42 @@ TEST_CASE("client affinity survives a takeover") {
     stop_instance(serving_pid(proxy.control_path()));
 }
 
+TEST_CASE("a successor with fewer, then more workers serves every handed-over socket") {
+    // The kernel keeps hashing clients to every socket of the SO_REUSEPORT group, so a socket
+    // that no worker of the successor accepted on would leave its share of clients hanging.
+    temp_dir dir;
+    test_backend echo(test_backend::mode::echo);
+    write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
+    proxy_process proxy(dir, {dir.file("routing.db"), 2});
+    auto restart_with = [&](const char* cores) {
+        auto [code, out] = run_command(
+            {edgectl_bin(), "restart", "--control", proxy.control_path(), "--", "--listen",
+             "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--db", dir.file("routing.db"), "--control",
+             proxy.control_path(), "--cores", cores},
+            60s);
+        INFO(out);
+        REQUIRE(code == 0);
+    };
+    auto all_answered = [&] {
+        int answered = 0;
+        for (int i = 0; i < 200; ++i) {
+            unique_fd c =
+                connect_tcp(proxy.port(), "127.0.0.1", "127.3.0." + std::to_string(i + 1));
+            answered += c && send_all(c.get(), "hi") &&
+                        read_exact(c.get(), 2, 2s) == std::optional<std::string>("hi");
+        }
+        return answered;
+    };
+    restart_with("1");  // two sockets, one worker
+    CHECK(proxy.process().wait_exit(15s) == 0);
+    CHECK(all_answered() == 200);
+    pid_t one = serving_pid(proxy.control_path());
+    restart_with("2");  // back to two workers
+    CHECK(reaped(one, 15s));
+    CHECK(all_answered() == 200);
+    stop_instance(serving_pid(proxy.control_path()));
+}
+
 TEST_CASE("systemd: READY=1, RELOADING=1, MAINPID= and READY=1 from the successor, STOPPING=1") {
     temp_dir dir;
     // The service manager's side: a datagram socket the proxy reports to.
