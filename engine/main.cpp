@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
         log::info("client bindings: {} of {} taken over",
                   import_bindings(inherited->bindings.get(), *bindings, *tables->snap),
                   inherited->binding_count);
+    if (inherited) inherited->bindings.reset();  // its memory goes with the descriptor
     std::shared_ptr<const geo::database> geo_db = *geo ? (*geo)->current() : nullptr;
 
     control::block_signals();
@@ -207,6 +208,9 @@ int main(int argc, char** argv) {
             log::info("took over from pid {}: it drains and exits", takeover->received().old_pid);
         }
         systemd_notify(fmt::format("MAINPID={}\nREADY=1", ::getpid()));
+        // Done with the old instance: the session, and anything received that is not in use
+        // (a control listener for another path), close now rather than at exit.
+        takeover.reset();
     } else {
         systemd_notify("READY=1");
     }
