@@ -55,7 +55,8 @@ class takeover_server {
         std::function<void(pid_t successor)> on_released;
     };
 
-    /// `argv`: this process's command line, for the successor (engine/control/spawn.hpp).
+    /// `argv`: this process's command line, for the successor (engine/control/spawn.hpp);
+    /// `exe`: the binary it starts. Main thread (the server then lives on the control thread).
     takeover_server(control_socket sock, std::vector<std::string> argv, std::string exe, hooks h);
     ~takeover_server();
     takeover_server(const takeover_server&) = delete;
