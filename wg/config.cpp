@@ -8,10 +8,10 @@
 #include <cstring>
 #include <string>
 
+#include "base/key_base64.hpp"
 #include "base/socket_address.hpp"
 #include "base/strings.hpp"
 #include "wg/crypto/secret.hpp"
-#include "base/key_base64.hpp"
 
 namespace edge::wg {
 namespace {
