@@ -1,9 +1,9 @@
 // edgeproxy: configuration → io_uring probe → routing tables → GeoIP → [takeover: receive the
-// running instance's sockets] → listeners → admin endpoint → control socket → workers → control
-// thread → accept → [takeover: "ready"] → systemd READY=1, then wait for the workers to drain.
-// Each step is a function of engine/startup.hpp (or of the part it starts) that returns a
-// result; a failure is a clear message and exit 1 — in a takeover, before anything was taken
-// from the running instance, which keeps serving.
+// running instance's sockets] → listeners → admin endpoint → control socket → access log →
+// workers → control thread → accept → [takeover: "ready"] → systemd READY=1, then wait for the
+// workers to drain. Each step is a function of engine/startup.hpp (or of the part it starts)
+// that returns a result; a failure is a clear message and exit 1 — in a takeover, before
+// anything was taken from the running instance, which keeps serving.
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "engine/build_info.hpp"
+#include "engine/codec/utc_time.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/binding_transfer.hpp"
 #include "engine/control/control.hpp"
@@ -61,6 +63,7 @@ std::unique_ptr<routing::binding_table> make_bindings(const config& cfg) {
 
 int main(int argc, char** argv) {
     auto started = std::chrono::steady_clock::now();
+    const std::int64_t started_ms = realtime_ms();
     config cfg;
     try {
         switch (parse_config(argc, argv, process_env, cfg)) {
@@ -68,7 +71,7 @@ int main(int argc, char** argv) {
                 std::fputs(usage_text().c_str(), stdout);
                 return 0;
             case parse_outcome::version:
-                fmt::print("edgeproxy {}\n", EDGE_VERSION);
+                std::fputs(build_info_text().c_str(), stdout);
                 return 0;
             case parse_outcome::run:
                 break;
@@ -108,10 +111,15 @@ int main(int argc, char** argv) {
     if (inherited) lo.inherited = std::move(inherited->listeners);
     auto listeners = listener_set::open(listen_specs(cfg), std::move(lo));
     if (!listeners) return fail(listeners.error());
+    auto token = admin_token(cfg);
+    if (!token) return fail(token.error());
     auto admin = open_admin(cfg, inherited);
     if (!admin) return fail(admin.error());
+    if (*admin && !token->empty()) (*admin)->require(admin_auth(*token));
     auto control_sock = open_control(cfg, inherited);
     if (!control_sock) return fail(control_sock.error());
+    auto alog = open_access_log(cfg, listeners->specs());
+    if (!alog) return fail(alog.error());
     if (cfg.check) {
         fmt::print(
             "edgeproxy: configuration ok: {} backends, {} workers on CPUs {}, io_uring {}.{} "
@@ -141,9 +149,11 @@ int main(int argc, char** argv) {
         tcp.bindings = bindings.get();
         tcp.geo_db = geo_db;
         tcp.region_map = tables->region_map;
+        tcp.access_log = *alog ? (*alog)->ring(w) : nullptr;
         workers.push_back(
             std::make_unique<proxy_worker>(w, cfg.cpus[w], cfg, *features, std::move(tcp)));
     }
+    if (*alog) (*alog)->start();
     std::vector<std::thread> threads;
     for (auto& w : workers)
         threads.emplace_back([p = w.get()] { p->run(); });
@@ -171,7 +181,7 @@ int main(int argc, char** argv) {
     std::optional<socket_address> metrics_at;
     if (*admin) metrics_at = (*admin)->address();
     cs.admin = std::move(*admin);
-    cs.listeners = &*listeners;
+    cs.listener_owner = &*listeners;
     cs.control_sock = std::move(*control_sock);
     cs.argv.assign(argv, argv + argc);
     cs.exe = own_executable();
@@ -183,6 +193,10 @@ int main(int argc, char** argv) {
     cs.region_map = tables->region_map;
     cs.bindings = bindings.get();
     cs.rows_rejected = tables->rows_rejected;
+    cs.listeners = listeners->specs();
+    cs.access = alog->get();
+    cs.admin_token = !token->empty();
+    cs.started_ms = started_ms;
     control ctl(std::move(cs));
     std::thread control_thread([&ctl] { ctl.run(); });
 
@@ -191,7 +205,12 @@ int main(int argc, char** argv) {
     for (const listen_spec& l : listeners->specs())
         log::info("listening on {}{}", to_string(l.address),
                   l.proxy_protocol ? " (PROXY protocol)" : "");
-    if (metrics_at) log::info("metrics on http://{}/metrics", to_string(*metrics_at));
+    if (metrics_at)
+        log::info("metrics on http://{}/metrics, status page on http://{}/", to_string(*metrics_at),
+                  to_string(*metrics_at));
+    if (*alog)
+        log::info("access log to {} ({})", (*alog)->destination(),
+                  cfg.access_log_json ? "json" : "text");
     log::info(
         "edgeproxy {} serving: {} workers on CPUs {}, {} backends (snapshot v{}), region '{}', "
         "io_uring on Linux {}.{} (defer_taskrun={}, recv_bundle={}), ready in {} us",
@@ -219,6 +238,7 @@ int main(int argc, char** argv) {
         t.join();
     ctl.stop();
     control_thread.join();
+    if (*alog) (*alog)->stop();
     log::info("exit");
     return 0;
 }

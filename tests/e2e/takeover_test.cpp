@@ -46,7 +46,7 @@ std::string edgectl_bin() {
 
 // The pid serving the control socket now.
 pid_t serving_pid(const std::string& control) {
-    auto [code, out] = run_command({edgectl_bin(), "status", "--control", control}, 10s);
+    auto [code, out] = run_command({edgectl_bin(), "pid", "--control", control}, 10s);
     if (code != 0) return -1;
     return static_cast<pid_t>(std::atoi(out.c_str() + out.find("pid ") + 4));
 }

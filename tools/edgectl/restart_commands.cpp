@@ -1,4 +1,4 @@
-// edgectl restart | status: talk to a running edgeproxy over its control socket
+// edgectl restart | pid: talk to a running edgeproxy over its control socket
 // (base/control_protocol.hpp). `restart` asks it to start its successor — the binary at the path
 // it was started from, or --binary, with its own flags, or those after `--` — which loads and
 // checks everything, takes the listening sockets over and starts accepting, while the old one
@@ -66,7 +66,9 @@ const char* restart_usage() {
            "listeners\n"
            "                           over (same flags, or FLAGs); 0 once it serves, 1 if it "
            "failed\n"
-           "  status [--control PATH]  pid, version and state of the running edgeproxy";
+           "  pid [--control PATH]     pid, version and state of the edgeproxy serving the "
+           "control\n"
+           "                           socket (it changes with every restart)";
 }
 
 int run_restart(const std::string& command, const args& a) {
@@ -95,7 +97,7 @@ int run_restart(const std::string& command, const args& a) {
     }
     std::string path = find_socket(control);
     unique_fd fd = connect_to(path);
-    if (command == "status") {
+    if (command == "pid") {
         const std::string req[] = {"status"};
         if (auto ok = cp::send(fd.get(), req); !ok)
             throw std::runtime_error(fmt::format("{}: {}", path, error_text(ok.error())));
