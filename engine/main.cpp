@@ -1,10 +1,15 @@
-// edgeproxy: configuration → io_uring probe → routing tables → GeoIP → listeners → admin endpoint
-// → access log → workers → control thread, then wait for the workers to drain. Each step is a
-// function of engine/startup.hpp (or of the part it starts) that returns a result; a failure is a
-// clear message and exit 1.
+// edgeproxy: configuration → io_uring probe → routing tables → GeoIP → [takeover: receive the
+// running instance's sockets] → listeners → admin endpoint → control socket → access log →
+// workers → control thread → accept → [takeover: "ready"] → systemd READY=1, then wait for the
+// workers to drain. Each step is a function of engine/startup.hpp (or of the part it starts)
+// that returns a result; a failure is a clear message and exit 1 — in a takeover, before
+// anything was taken from the running instance, which keeps serving.
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,8 +22,12 @@
 #include "engine/build_info.hpp"
 #include "engine/codec/utc_time.hpp"
 #include "engine/control/admin_server.hpp"
+#include "engine/control/binding_transfer.hpp"
 #include "engine/control/control.hpp"
+#include "engine/control/spawn.hpp"
+#include "engine/control/systemd_notify.hpp"
 #include "engine/control/table_loader.hpp"
+#include "engine/control/takeover.hpp"
 #include "engine/host/config.hpp"
 #include "engine/host/listener_set.hpp"
 #include "engine/proxy_worker.hpp"
@@ -87,20 +96,29 @@ int main(int argc, char** argv) {
     auto geo = open_geoip(cfg);
     if (!geo) return fail(geo.error());
     const unsigned nworkers = static_cast<unsigned>(cfg.cpus.size());
-    auto listeners = listener_set::open(listen_specs(cfg), nworkers, cfg.backlog);
+    // Everything that could make this process refuse to start has been checked: only now ask a
+    // running instance for its sockets.
+    std::optional<takeover_client> takeover;
+    if (!cfg.takeover_path.empty() && !cfg.check) {
+        auto t = takeover_client::start(cfg.takeover_path, 10000);
+        if (!t) return fail(t.error());
+        takeover.emplace(std::move(*t));
+    }
+    inheritance* inherited = takeover ? &takeover->received() : nullptr;
+    listener_set::open_options lo;
+    lo.workers = nworkers;
+    lo.backlog = cfg.backlog;
+    lo.share = cfg.share_listeners;
+    if (inherited) lo.inherited = std::move(inherited->listeners);
+    auto listeners = listener_set::open(listen_specs(cfg), std::move(lo));
     if (!listeners) return fail(listeners.error());
     auto token = admin_token(cfg);
     if (!token) return fail(token.error());
-    std::optional<admin_server> admin;
-    if (cfg.metrics) {
-        auto a = admin_server::open(*cfg.metrics);
-        if (!a)
-            return fail(fmt::format(
-                "cannot serve metrics on {}: {} (use --metrics ADDR:PORT or --metrics off)",
-                to_string(*cfg.metrics), error_text(a.error())));
-        admin.emplace(std::move(*a));
-        if (!token->empty()) admin->require(admin_auth(*token));
-    }
+    auto admin = open_admin(cfg, inherited);
+    if (!admin) return fail(admin.error());
+    if (*admin && !token->empty()) (*admin)->require(admin_auth(*token));
+    auto control_sock = open_control(cfg, inherited);
+    if (!control_sock) return fail(control_sock.error());
     auto alog = open_access_log(cfg, listeners->specs());
     if (!alog) return fail(alog.error());
     if (cfg.check && !cfg.wg_config.empty())
@@ -116,6 +134,11 @@ int main(int argc, char** argv) {
     auto conn_limit = connection_limit(cfg);
     if (!conn_limit) return fail(conn_limit.error());
     auto bindings = make_bindings(cfg);
+    if (inherited && inherited->bindings && bindings)
+        log::info("client bindings: {} of {} taken over",
+                  import_bindings(inherited->bindings.get(), *bindings, *tables->snap),
+                  inherited->binding_count);
+    if (inherited) inherited->bindings.reset();  // its memory goes with the descriptor
     std::shared_ptr<const geo::database> geo_db = *geo ? (*geo)->current() : nullptr;
     std::optional<tunnel_start> tunnel;
     if (!cfg.wg_config.empty()) {
@@ -164,13 +187,23 @@ int main(int argc, char** argv) {
         return fail(error);
     }
 
+    // Every worker runs: accept. (Before the control thread starts, which is from then on the
+    // only producer of the workers' inboxes.)
+    for (auto& w : workers)
+        (void)w->post(accept_message{});
+
     control::setup cs;
     cs.cfg = &cfg;
     for (auto& w : workers)
         cs.workers.push_back(w.get());
     std::optional<socket_address> metrics_at;
-    if (admin) metrics_at = admin->address();
-    cs.admin = std::move(admin);
+    if (*admin) metrics_at = (*admin)->address();
+    cs.admin = std::move(*admin);
+    cs.listener_owner = &*listeners;
+    cs.control_sock = std::move(*control_sock);
+    cs.argv.assign(argv, argv + argc);
+    cs.exe = own_executable();
+    const std::string control_path = cs.control_sock ? cs.control_sock->path() : "";
     cs.loader =
         std::make_unique<table_loader>(std::move(tables->source), std::move(*geo), registry);
     cs.snapshot = tables->snap;
@@ -218,6 +251,22 @@ int main(int argc, char** argv) {
         EDGE_VERSION, nworkers, join_cpus(cfg.cpus), tables->snap->backends.size(),
         tables->snap->version, cfg.region, features->kernel_major, features->kernel_minor,
         features->defer_taskrun, features->recv_bundle, us.count());
+    if (!control_path.empty()) log::info("control socket {}", control_path);
+    if (takeover) {
+        // We accept already, on the same sockets: the old instance may stop now.
+        if (auto ok = takeover->ready(10000); !ok) {
+            log::error("takeover: {}; draining this instance", ok.error());
+            ::kill(::getpid(), SIGTERM);
+        } else {
+            log::info("took over from pid {}: it drains and exits", takeover->received().old_pid);
+        }
+        systemd_notify(fmt::format("MAINPID={}\nREADY=1", ::getpid()));
+        // Done with the old instance: the session, and anything received that is not in use
+        // (a control listener for another path), close now rather than at exit.
+        takeover.reset();
+    } else {
+        systemd_notify("READY=1");
+    }
 
     for (auto& t : threads)
         t.join();

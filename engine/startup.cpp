@@ -9,6 +9,7 @@
 
 #include "base/log.hpp"
 #include "engine/control/admin_auth.hpp"
+#include "engine/host/listen_conflict.hpp"
 #include "engine/uring/clock.hpp"
 
 namespace edge::engine {
@@ -110,6 +111,8 @@ result<std::unique_ptr<geo::database_watcher>, std::string> open_geoip(const con
         std::string what =
             fmt::format("GeoIP database {}: {}", cfg.geoip_path, geo::describe(ok.error()));
         if (cfg.check) return unexpected(what);
+        if (!cfg.takeover_path.empty())
+            return unexpected(what + "; not taking over: the running instance keeps serving");
         log::warn("{}; routing without client locations until it loads", what);
     } else {
         log::info("GeoIP database {} ({})", cfg.geoip_path, w->current()->database_type());
@@ -142,6 +145,52 @@ std::vector<listen_spec> listen_specs(const config& cfg) {
     for (const socket_address& a : cfg.listen_proxy)
         specs.push_back({a, true});
     return specs;
+}
+
+result<std::optional<admin_server>, std::string> open_admin(const config& cfg,
+                                                            inheritance* inherited) {
+    if (!cfg.metrics) return std::optional<admin_server>();
+    const socket_address& want = *cfg.metrics;
+    if (inherited != nullptr && inherited->admin) {
+        const socket_address& had = inherited->admin_address;
+        bool same = want.port() == 0 ? host_string(want) == host_string(had) : want == had;
+        if (same) {
+            auto a = admin_server::adopt(std::move(inherited->admin));
+            if (!a)
+                return unexpected(
+                    fmt::format("metrics listener from the handover: {}", error_text(a.error())));
+            return std::optional<admin_server>(std::move(*a));
+        }
+        // A new address: the old listener closes with the old process.
+        inherited->admin.reset();
+    }
+    if (!cfg.share_listeners && want.port() != 0)
+        if (auto free = check_address_free(want, "--metrics"); !free)
+            return unexpected(free.error());
+    auto a = admin_server::open(want);
+    if (!a)
+        return unexpected(
+            fmt::format("cannot serve metrics on {}: {} (use --metrics ADDR:PORT or --metrics off)",
+                        to_string(want), error_text(a.error())));
+    return std::optional<admin_server>(std::move(*a));
+}
+
+result<std::optional<control_socket>, std::string> open_control(const config& cfg,
+                                                                inheritance* inherited) {
+    if (cfg.control_off || cfg.check) return std::optional<control_socket>();
+    const bool chosen = !cfg.control_path.empty();
+    std::string path = chosen ? cfg.control_path : control_socket::default_path();
+    if (inherited != nullptr && inherited->control && inherited->control_path == path)
+        return std::optional<control_socket>(
+            control_socket::adopt(path, std::move(inherited->control)));
+    auto c = control_socket::open(path);
+    if (!c) {
+        if (chosen) return unexpected(c.error());
+        log::warn("{}; running without a control socket (no edgectl restart for this instance)",
+                  c.error());
+        return std::optional<control_socket>();
+    }
+    return std::optional<control_socket>(std::move(*c));
 }
 
 result<std::uint32_t, std::string> connection_limit(const config& cfg) {

@@ -1,15 +1,20 @@
 #pragma once
 // The proxy's start-up, in steps that each return a result: the routing tables, the GeoIP
 // database, the connection budget. main() runs them in order (config → io_uring probe → tables →
-// listeners → admin endpoint → workers → control); a failed step is a tier-2 error: a clear
-// message and a non-zero exit, which is also exactly what --check runs.
+// [takeover] → listeners → admin endpoint → control socket → workers → control); a failed step
+// is a tier-2 error: a clear message and a non-zero exit, which is also exactly what --check
+// runs.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/result.hpp"
 #include "engine/access_log/access_log.hpp"
+#include "engine/control/admin_server.hpp"
+#include "engine/control/control_socket.hpp"
+#include "engine/control/takeover.hpp"
 #include "engine/host/config.hpp"
 #include "engine/host/listener_set.hpp"
 #include "geo/database_watcher.hpp"
@@ -34,12 +39,24 @@ struct start_tables {
 result<start_tables, std::string> load_start_tables(const config& cfg,
                                                     routing::backend_registry& registry);
 
-/// Opens --geoip (null without it). Unreadable: an error under --check, else a warning and
-/// routing on the POP's region until the file loads.
+/// Opens --geoip (null without it). Unreadable: an error under --check and --takeover, else a
+/// warning and routing on the POP's region until the file loads.
 result<std::unique_ptr<geo::database_watcher>, std::string> open_geoip(const config& cfg);
 
 /// The listen addresses of --listen and --listen-proxy, with their PROXY protocol setting.
 std::vector<listen_spec> listen_specs(const config& cfg);
+
+/// The admin endpoint of --metrics (nullopt with --metrics off): the listener `inherited` from
+/// the instance being taken over when it is on the same address (port 0: the same host), else
+/// a new one, refused when another process listens there (unless --share-listeners).
+result<std::optional<admin_server>, std::string> open_admin(const config& cfg,
+                                                            inheritance* inherited);
+
+/// The control socket of --control (nullopt with --control off or --check): the one `inherited`
+/// for the same path, else a new one. When the default path is held by another running
+/// instance this one runs without (a warning); an explicit --control that is held is an error.
+result<std::optional<control_socket>, std::string> open_control(const config& cfg,
+                                                                inheritance* inherited);
 
 /// Opens --access-log (null without it) with one ring per worker; `listeners` name the listen
 /// addresses in its lines. The thread starts with access_log::start().

@@ -1,5 +1,6 @@
 #include "routing/bindings.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -292,6 +293,24 @@ std::size_t binding_table::sweep(std::uint64_t now_ms, std::size_t budget) noexc
         }
     }
     return reclaimed;
+}
+
+std::vector<exported_binding> binding_table::export_entries() const {
+    std::vector<exported_binding> out;
+    out.reserve(size());
+    std::size_t n = std::size_t{1} << shard_bits_;
+    for (std::size_t i = 0; i < n; ++i) {
+        shard& s = shards_[i];
+        std::lock_guard lock(s.mu);
+        for (std::uint32_t e = s.tail; e != nil; e = s.entries[e].prev)
+            out.push_back({s.entries[e].key, s.entries[e].b, s.entries[e].last_used});
+    }
+    // Shards interleave in time: order them all by last use.
+    std::stable_sort(out.begin(), out.end(),
+                     [](const exported_binding& a, const exported_binding& b) {
+                         return a.last_used_ms < b.last_used_ms;
+                     });
+    return out;
 }
 
 std::size_t binding_table::size() const noexcept {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace edge::routing {
 
@@ -38,6 +39,14 @@ struct binding {
     std::uint32_t slot = 0;
     std::uint32_t generation = 0;
     friend bool operator==(const binding&, const binding&) = default;
+};
+
+/// One entry of the table, as export_entries() gives it (a listener handover passes the
+/// table to the process taking over).
+struct exported_binding {
+    client_key client;
+    binding where;
+    std::uint64_t last_used_ms = 0;  // on the monotonic clock, which every process shares
 };
 
 struct binding_options {
@@ -72,6 +81,11 @@ class binding_table {
     /// Reclaims up to `budget` expired entries, oldest first. Returns how many. Any thread (the
     /// control thread calls it periodically).
     std::size_t sweep(std::uint64_t now_ms, std::size_t budget) noexcept;
+
+    /// Every entry, fresh or not, least recently used first: bind(client, where, last_used_ms)
+    /// in this order rebuilds the same table. Locks one shard at a time. Any thread (a cold
+    /// path: a handover).
+    std::vector<exported_binding> export_entries() const;
 
     /// Entries currently held (a relaxed sum; for metrics). Any thread.
     std::size_t size() const noexcept;

@@ -55,6 +55,23 @@ result<admin_server> admin_server::open(const socket_address& addr) noexcept {
     return s;
 }
 
+result<admin_server> admin_server::adopt(unique_fd fd) noexcept {
+    int flags = fcntl(fd.get(), F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
+    auto bound = bound_address(fd.get());
+    if (!bound) return unexpected(bound.error());
+    admin_server s;
+    s.fd_ = std::move(fd);
+    s.bound_ = *bound;
+    return s;
+}
+
+void admin_server::stop_accepting() noexcept {
+    if (!fd_) return;
+    if (reactor_ != nullptr) reactor_->unwatch(fd_.get());
+    fd_.reset();
+}
+
 admin_server::~admin_server() {
     if (reactor_ == nullptr) return;
     for (auto& [fd, c] : clients_) {

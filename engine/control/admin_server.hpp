@@ -43,6 +43,8 @@ class admin_server {
 
     /// Binds and listens (start-up; a bind error is a configuration error).
     static result<admin_server> open(const socket_address& addr) noexcept;
+    /// Serves on a listening socket received in a listener handover. Start-up.
+    static result<admin_server> adopt(unique_fd fd) noexcept;
 
     admin_server(admin_server&&) noexcept = default;
     admin_server& operator=(admin_server&&) noexcept = default;
@@ -57,6 +59,11 @@ class admin_server {
     result<void> attach(reactor& r);
     /// Clients connected now (tests, metrics).
     std::size_t clients() const noexcept { return clients_.size(); }
+    /// The listening socket (-1 once stopped), for a handover. Control thread.
+    int listening_fd() const noexcept { return fd_.get(); }
+    /// Stops accepting and closes this process's copy of the listener (a successor keeps its
+    /// own); clients already connected are still answered. Control thread.
+    void stop_accepting() noexcept;
 
   private:
     struct client {

@@ -14,6 +14,7 @@
 #include "engine/codec/utc_time.hpp"
 #include "engine/control/status.hpp"
 #include "engine/control/status_page.hpp"
+#include "engine/control/systemd_notify.hpp"
 #include "engine/uring/clock.hpp"
 
 namespace edge::engine {
@@ -84,6 +85,10 @@ control::control(setup s)
       region_map_(std::move(s.region_map)),
       bindings_(s.bindings),
       outbox_(workers_.size()),
+      listener_owner_(s.listener_owner),
+      control_sock_(std::move(s.control_sock)),
+      argv_(std::move(s.argv)),
+      exe_(std::move(s.exe)),
       listeners_(std::move(s.listeners)),
       access_log_(s.access),
       admin_token_(s.admin_token),
@@ -161,9 +166,13 @@ void control::on_signal() noexcept {
             continue;
         }
         ++signals_seen_;
-        if (signals_seen_ == 1) {
+        if (signals_seen_ == 1 && successor_ != 0) {
+            log::info("{}: already draining since pid {} took over; a second signal stops at once",
+                      strsignal(sig), successor_);
+        } else if (signals_seen_ == 1) {
             log::info("{}: draining, live connections get up to {} ms", strsignal(sig),
                       cfg_.drain_timeout.count());
+            systemd_notify("STOPPING=1");
             draining_.store(true, std::memory_order_relaxed);
             broadcast(drain_message{});
         } else {
@@ -289,6 +298,42 @@ void control::retire() noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
+// restarts: the control socket and listener handover
+
+void control::attach_takeover_server() noexcept {
+    if (!control_sock_) return;
+    takeover_server::hooks h;
+    h.can_hand_over = [this] { return !draining(); };
+    h.listeners = [this] { return listener_owner_->handover_view(); };
+    h.admin = [this] {
+        if (!admin_ || admin_->listening_fd() < 0) return std::make_pair(-1, socket_address{});
+        return std::make_pair(admin_->listening_fd(), admin_->address());
+    };
+    h.bindings = [this]() -> std::optional<result<exported_table, std::string>> {
+        if (!bindings_ || !snap_) return std::nullopt;
+        return export_bindings(*bindings_, *snap_);
+    };
+    h.on_released = [this](pid_t successor) { on_handed_over(successor); };
+    takeover_ =
+        std::make_unique<takeover_server>(std::move(*control_sock_), argv_, exe_, std::move(h));
+    control_sock_.reset();
+    if (auto ok = takeover_->attach(*reactor_); !ok)
+        log::error("control socket {}: {}", takeover_->path(), error_text(ok.error()));
+}
+
+void control::on_handed_over(pid_t successor) noexcept {
+    successor_ = successor;
+    // The sockets live on in the successor: closing ours would not reset anyone, but the
+    // workers' drain would take clients queued for the successor; keep them, take none.
+    listener_owner_->keep_for_successor();
+    if (admin_) admin_->stop_accepting();
+    log::info("pid {} accepts on our listeners now: draining, live connections get up to {} ms",
+              successor, cfg_.drain_timeout.count());
+    draining_.store(true, std::memory_order_relaxed);
+    broadcast(drain_message{});
+}
+
+// ---------------------------------------------------------------------------------------------
 // admin endpoint
 
 void control::render_metrics(const admin_request& req, admin_response& res) const {
@@ -306,6 +351,10 @@ void control::render_metrics(const admin_request& req, admin_response& res) cons
     g.workers = workers_.size();
     g.draining = draining();
     g.routing = &rs;
+    if (takeover_) {
+        const takeover_stats& t = takeover_->stats();
+        g.takeovers = {t.handed_over, t.failed, t.refused};
+    }
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
     // Per-backend series are bounded: /metrics carries the first --metrics-max-backends
     // backends, /metrics/backends?offset=N the next page (a 100,000-backend table must not
@@ -401,12 +450,14 @@ void control::run() noexcept {
         tunnel_->attach(rx);
         if (snap_) tunnel_->on_routing(*snap_);
     }
+    attach_takeover_server();
     rx.at(monotonic_coarse_ms() + static_cast<std::uint64_t>(cfg_.reload_interval.count()),
           [this] { on_reload_timer(); });
     rx.run();
     tunnel_.reset();
-    // Before the reactor goes: the admin server unregisters from it.
+    // Before the reactor goes: the admin and control servers unregister from it.
     admin_.reset();
+    takeover_.reset();
 }
 
 }  // namespace edge::engine

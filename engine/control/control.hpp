@@ -22,6 +22,7 @@
 #include "engine/control/reactor.hpp"
 #include "engine/control/table_loader.hpp"
 #include "engine/control/tunnel_control.hpp"
+#include "engine/control/takeover_server.hpp"
 #include "engine/host/config.hpp"
 #include "engine/host/listener_set.hpp"
 #include "engine/host/metrics.hpp"
@@ -46,10 +47,15 @@ class control {
         std::shared_ptr<const geo::region_map> region_map;
         routing::binding_table* bindings = nullptr;  // null: affinity off
         std::size_t rows_rejected = 0;               // by the start-up load
-        std::vector<listen_spec> listeners;          // for /status
-        access_log* access = nullptr;                // null: --access-log off
-        bool admin_token = false;                    // --admin-token-file is in force
-        std::int64_t started_ms = 0;                 // realtime ms at start-up
+        // Restarts (engine/control/takeover_server.hpp); no control socket: no restarts.
+        listener_set* listener_owner = nullptr;
+        std::optional<control_socket> control_sock;
+        std::vector<std::string> argv;       // this process's command line, for a successor
+        std::string exe;                     // the binary's path, for a successor
+        std::vector<listen_spec> listeners;  // for /status
+        access_log* access = nullptr;        // null: --access-log off
+        bool admin_token = false;            // --admin-token-file is in force
+        std::int64_t started_ms = 0;         // realtime ms at start-up
         /// The WireGuard tunnel's control half (--wg-config), without its send_to: the control
         /// thread fills that in (its own outbox).
         std::optional<tunnel_control::setup> tunnel;
@@ -89,6 +95,9 @@ class control {
                  std::shared_ptr<const geo::region_map> map) noexcept;
     void retire() noexcept;
     void render_metrics(const admin_request& req, admin_response& res) const;
+    /// A successor accepts on our listeners: stop accepting (closing nothing) and drain.
+    void on_handed_over(pid_t successor) noexcept;
+    void attach_takeover_server() noexcept;
     void render_status(admin_response& res) const;
     void add_routes();
 
@@ -120,6 +129,13 @@ class control {
     // Per worker: messages not yet taken by its inbox (it was full), oldest first.
     std::vector<std::deque<worker_message>> outbox_;
     bool flush_armed_ = false;
+
+    listener_set* listener_owner_;
+    std::optional<control_socket> control_sock_;  // until run() gives it to takeover_
+    std::vector<std::string> argv_;
+    std::string exe_;
+    std::unique_ptr<takeover_server> takeover_;
+    pid_t successor_ = 0;  // set once handed over
 
     routing_stats stats_;  // control-thread-only; rendered on scrape
     std::vector<listen_spec> listeners_;

@@ -291,6 +291,27 @@ const option_spec options[] = {
          else
              c.wait_for_db = need_duration("--wait-for-db", v);
      }},
+    {"--control", nullptr, "PATH|off",
+     "Unix control socket for edgectl restart and --takeover (mode 0600). Default: "
+     "$RUNTIME_DIRECTORY/control.sock, else /run/edgeproxy/control.sock, else a directory of "
+     "this user's",
+     [](config& c, std::string_view v, bool) {
+         c.control_off = v == "off" || v == "none";
+         c.control_path = c.control_off ? std::string() : std::string(v);
+         if (!c.control_off && v.empty()) throw config_error("--control: empty path");
+     }},
+    {"--takeover", nullptr, "PATH",
+     "take the listening sockets (and client affinity) over from the edgeproxy whose control "
+     "socket is PATH, once this one has loaded and checked everything; that one then drains "
+     "and exits",
+     [](config& c, std::string_view v, bool) {
+         if (v.empty()) throw config_error("--takeover: empty path");
+         c.takeover_path = std::string(v);
+     }},
+    {"--share-listeners", nullptr, nullptr,
+     "start even though another process listens on a --listen or --metrics address, sharing "
+     "it (SO_REUSEPORT): a rolling restart from a version without --takeover",
+     [](config& c, std::string_view, bool) { c.share_listeners = true; }},
     {"--check", nullptr, nullptr,
      "validate the configuration, the database and io_uring, then exit",
      [](config& c, std::string_view, bool) { c.check = true; }},
@@ -411,6 +432,9 @@ parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& 
     if (out.listen.empty() && out.listen_proxy.empty() && out.wg_config.empty())
         out.listen.push_back(*parse_socket_address("0.0.0.0:8080"));
     if (out.cpus.empty()) out.cpus = allowed_cpus();
+    // A takeover adopts the old instance's control socket unless told otherwise.
+    if (!out.takeover_path.empty() && out.control_path.empty() && !out.control_off)
+        out.control_path = out.takeover_path;
     if (!out.region.empty() && !geo::region_code::parse(out.region))
         throw config_error(
             fmt::format("--region: '{}' is not a region name (1-{} characters, no spaces)",

@@ -61,6 +61,11 @@ struct config {
     /// readable at once; nullopt: forever).
     std::optional<milliseconds> wait_for_db = milliseconds(0);
     bool check = false;  // --check
+    // Restarts (engine/control/control_socket.hpp, docs/ARCHITECTURE.md "Listener handover").
+    std::string control_path;      // --control: "" = the default under the runtime directory
+    bool control_off = false;      // --control off
+    std::string takeover_path;     // --takeover: a running instance's control socket
+    bool share_listeners = false;  // --share-listeners: start beside a running instance
 };
 
 /// A configuration problem; its message names the flag or variable and the bad value.

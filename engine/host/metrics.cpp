@@ -143,6 +143,14 @@ void render_process_series(out_it o, std::span<const worker_metrics* const> ws,
     header(o, "edge_draining", "gauge", "1 while the proxy drains after SIGTERM/SIGINT");
     fmt::format_to(o, "edge_draining {}\n", proc.draining ? 1 : 0);
     render_process(o);
+    header(o, "edge_takeovers_total", "counter",
+           "Restarts that hand the listeners over (edgectl restart, --takeover), by result: "
+           "handed_over (to a successor, which serves now), failed (it went away or did not get "
+           "ready: this process kept serving), refused (another was running, or a drain)");
+    constexpr const char* takeover_results[] = {"handed_over", "failed", "refused"};
+    for (std::size_t i = 0; i < proc.takeovers.size(); ++i)
+        fmt::format_to(o, "edge_takeovers_total{{result=\"{}\"}} {}\n", takeover_results[i],
+                       proc.takeovers[i]);
 
     simple(o, ws, "edge_connections_total", "counter", "Client connections accepted",
            [](const worker_metrics& w) { return w.connections_total.get(); });

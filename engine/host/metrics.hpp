@@ -175,6 +175,9 @@ inline constexpr std::array<const char*, 6> reload_result_names = {
 struct process_gauges {
     std::uint64_t workers = 0;
     bool draining = false;
+    /// Listener handovers (engine/control/takeover_server.hpp): to a successor, failed,
+    /// refused.
+    std::array<std::uint64_t, 3> takeovers{};
     const routing_stats* routing = nullptr;
 };
 

@@ -18,6 +18,9 @@ namespace edge::engine {
 struct drain_message {};
 /// Stop at once (a second signal, or a failed start-up).
 struct stop_message {};
+/// Start accepting clients. Sent once every worker has started, so that a process that fails
+/// to start (or a new one in a takeover that fails) never took a client it cannot serve.
+struct accept_message {};
 
 /// New routing tables for the TCP proxy; null members stay as they are. The worker acknowledges
 /// `publication` once it has swapped (worker_base::publication()), and the control thread frees
@@ -30,7 +33,7 @@ struct tables_message {
 };
 
 using worker_message =
-    std::variant<drain_message, stop_message, tables_message, tunnel_keys_message,
+    std::variant<drain_message, stop_message, accept_message, tables_message, tunnel_keys_message,
                  tunnel_routes_message, tunnel_datagram_message, tunnel_queue_message>;
 
 }  // namespace edge::engine

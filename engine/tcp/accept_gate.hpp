@@ -119,8 +119,10 @@ void accept_gate::finish_listener(std::uint32_t i, Take&& take) {
     if (l.fd < 0 || l.multishot || l.single > 0) return;
     // Clients that completed the handshake are in the accept queue; a close would reset them.
     // Take as many as the limit allows (the rest are reset unless the socket is handed over, or
-    // net.ipv4.tcp_migrate_req=1 moves them to another listener on the port).
-    while (headroom() > 0) {
+    // net.ipv4.tcp_migrate_req=1 moves them to another listener on the port). A socket handed
+    // over stays open in the successor, which accepts them: leave them to it.
+    const bool handed_over = owner_ != nullptr && owner_->kept();
+    while (!handed_over && headroom() > 0) {
         int fd = take_one(i);
         if (fd < 0) break;
         take(accepted{fd, l.proxy_protocol, l.spec});

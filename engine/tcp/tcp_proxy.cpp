@@ -92,7 +92,7 @@ bool tcp_proxy::start(std::string& error) noexcept {
     }
     live_by_slot_.assign(snap_ ? snap_->slot_capacity : 0, 0);
     connect_ts_ = to_kernel_timespec(cfg_.connect_timeout);
-    gate_.start();
+    // Accepts start with accept_message, once every worker runs.
     return true;
 }
 

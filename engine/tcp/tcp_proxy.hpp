@@ -70,6 +70,8 @@ class tcp_proxy {
     void on_timer(std::uint32_t slot) noexcept;
     bool wants_tick() const noexcept { return gate_.paused(); }
     void on_message(tables_message& m) noexcept;
+    /// Every worker has started: arm the accepts.
+    void on_message(accept_message&) noexcept { gate_.start(); }
     void start_drain() noexcept;
     bool drained() const noexcept { return gate_.closed() && conns_->used() == 0; }
     void force_close() noexcept;

@@ -1,7 +1,8 @@
-// End to end: a rolling restart as the README describes it. A new edgeproxy starts on the port of
-// a running one (SO_REUSEPORT), the old one gets SIGTERM, drains and exits 0, and a client that
-// keeps connecting all the while sees every exchange answered. It runs in a network namespace of
-// its own (skipped, exit 77, where one cannot be made) so that it can turn on
+// End to end: a rolling restart the old way, for upgrades from a version without --takeover. A
+// new edgeproxy starts on the port of a running one (SO_REUSEPORT, which --share-listeners must
+// ask for since defect 4 of issue 11), the old one gets SIGTERM, drains and exits 0, and a client
+// that keeps connecting all the while sees every exchange answered. It runs in a network namespace
+// of its own (skipped, exit 77, where one cannot be made) so that it can turn on
 // net.ipv4.tcp_migrate_req there without touching the host: clients queued on the old listener
 // when it closes move to the new one instead of being reset.
 
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/support/namespaces.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/proxy.hpp"
 #include "tests/support/routing_db.hpp"
@@ -77,8 +79,9 @@ TEST_CASE("rolling restart: new proxy on the same port, SIGTERM to the old, no e
     steady_client client(port);
     REQUIRE(client.wait_more(200));
     proxy_process new_proxy(
-        new_dir,
-        {old_dir.file("routing.db"), 2, {"--listen", "127.0.0.1:" + std::to_string(port)}});
+        new_dir, {old_dir.file("routing.db"),
+                  2,
+                  {"--listen", "127.0.0.1:" + std::to_string(port), "--share-listeners"}});
     CHECK_THAT(new_proxy.output(),
                Catch::Contains("listening on 127.0.0.1:" + std::to_string(port)));
     REQUIRE(client.wait_more(200));
@@ -96,15 +99,11 @@ TEST_CASE("rolling restart: new proxy on the same port, SIGTERM to the old, no e
 }
 
 int main(int argc, char** argv) {
-    if (::unshare(CLONE_NEWNET) != 0) {
-        std::printf("SKIP: cannot create a network namespace: %s\n", std::strerror(errno));
+    std::string why;
+    if (!enter_own_network(why)) {
+        std::printf("SKIP: %s\n", why.c_str());
         return 77;
     }
-    auto [status, output] = run_command({"ip", "link", "set", "lo", "up"});
-    if (status != 0) {
-        std::printf("SKIP: cannot bring up loopback in the namespace: %s\n", output.c_str());
-        return 77;
-    }
-    std::ofstream("/proc/sys/net/ipv4/tcp_migrate_req") << "1\n";
+    set_tcp_migrate_req(true);
     return Catch::Session().run(argc, argv);
 }

@@ -58,8 +58,8 @@ class proxy_under_test {
   public:
     proxy_under_test(routing::snapshot_ptr snap, config cfg = {})
         : cfg_(std::move(cfg)),
-          listeners_(std::move(
-              *listener_set::open({{*parse_socket_address("127.0.0.1:0"), false}}, 1, 64))) {
+          listeners_(std::move(*listener_set::open({{*parse_socket_address("127.0.0.1:0"), false}},
+                                                   {.workers = 1, .backlog = 64}))) {
         tcp_proxy::setup s;
         s.listeners = listeners_.for_worker(0);
         s.listener_owner = &listeners_;
@@ -69,6 +69,7 @@ class proxy_under_test {
         thread_ = std::thread([this] { worker_->run(); });
         std::string error;
         if (!worker_->wait_ready(error)) throw std::runtime_error(error);
+        (void)worker_->post(accept_message{});  // as main does once every worker runs
     }
     ~proxy_under_test() {
         if (thread_.joinable()) {

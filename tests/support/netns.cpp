@@ -1,5 +1,7 @@
 #include "tests/support/netns.hpp"
 
+#include "tests/support/namespaces.hpp"
+
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -17,12 +19,9 @@ std::optional<std::string> enter_own_netns() {
         if (run_command({"sh", "-c", std::string("command -v ") + tool}, 5000ms).first != 0)
             return std::string(tool) + " is not installed (tools/install_deps test)";
     }
-    if (::unshare(CLONE_NEWNET) != 0)
-        return std::string("cannot create a network namespace: ") + std::strerror(errno);
+    if (std::string why; !enter_own_network(why)) return why;
     if (::access("/dev/net/tun", R_OK | W_OK) != 0)
         return std::string("/dev/net/tun is not usable: ") + std::strerror(errno);
-    auto [status, output] = run_command({"ip", "link", "set", "lo", "up"});
-    if (status != 0) return "cannot bring up loopback in the namespace: " + output;
     return std::nullopt;
 }
 

@@ -9,10 +9,12 @@ namespace edge::test {
 
 namespace {
 
-std::vector<std::string> proxy_argv(const proxy_options& o) {
+std::vector<std::string> proxy_argv(const temp_dir& dir, const proxy_options& o) {
     std::vector<std::string> a = {edgeproxy_bin(), "--listen",    "127.0.0.1:0",
                                   "--metrics",     "127.0.0.1:0", "--db",
                                   o.db_path,       "--cores",     std::to_string(o.cores)};
+    // A control socket of the test's own: tests run side by side.
+    a.insert(a.end(), {"--control", dir.file("control.sock")});
     a.insert(a.end(), o.args.begin(), o.args.end());
     return a;
 }
@@ -27,8 +29,9 @@ std::string edgeproxy_bin() {
 }
 
 proxy_process::proxy_process(const temp_dir& dir, const proxy_options& opts)
-    : proc_(proxy_argv(opts), spawn_options{opts.env, opts.nofile_limit, dir.file("edgeproxy.log"),
-                                            opts.block_io_uring}) {
+    : proc_(proxy_argv(dir, opts), spawn_options{opts.env, opts.nofile_limit,
+                                                 dir.file("edgeproxy.log"), opts.block_io_uring}) {
+    control_path_ = dir.file("control.sock");
     auto out = proc_.wait_for_output(" serving: ", 10000ms);
     if (!out) throw std::runtime_error("edgeproxy did not start:\n" + proc_.output());
     std::smatch m;

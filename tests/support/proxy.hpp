@@ -30,6 +30,8 @@ class proxy_process {
     /// The first --listen-proxy (or --proxy-protocol) address's port; 0 if none.
     std::uint16_t proxy_port() const noexcept { return proxy_port_; }
     std::uint16_t metrics_port() const noexcept { return metrics_port_; }
+    /// Its control socket (--control, in the test's directory).
+    const std::string& control_path() const noexcept { return control_path_; }
     child_process& process() noexcept { return proc_; }
     std::string output() const { return proc_.output(); }
 
@@ -44,6 +46,7 @@ class proxy_process {
     std::uint16_t port_ = 0;
     std::uint16_t proxy_port_ = 0;
     std::uint16_t metrics_port_ = 0;
+    std::string control_path_;
 };
 
 /// Path of the edgeproxy binary under test (from $EDGEPROXY_BIN).

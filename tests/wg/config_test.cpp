@@ -6,9 +6,9 @@
 
 #include <fstream>
 
+#include "base/key_base64.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "wg/config.hpp"
-#include "base/key_base64.hpp"
 
 using namespace edge;
 using namespace edge::wg;

@@ -23,10 +23,10 @@
 #include <memory>
 #include <thread>
 
+#include "base/key_base64.hpp"
 #include "base/unique_fd.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "base/key_base64.hpp"
 #include "wg/tunnel.hpp"
 
 using namespace edge;

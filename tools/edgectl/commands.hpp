@@ -18,6 +18,8 @@ int run_geo(const args& a);
 /// wg genkey|pubkey (wg_commands.cpp).
 int run_wg(const args& a);
 int run_wg_show(const args& a);  // wg_show_command.cpp
+/// restart, pid: a running edgeproxy's control socket (restart_commands.cpp).
+int run_restart(const std::string& command, const args& a);
 /// status: a running proxy's state from its admin endpoint (status_command.cpp).
 int run_status(const args& a);
 
@@ -28,6 +30,7 @@ int run_sync_command(const args& a);
 const char* routing_usage();
 const char* geo_usage();
 const char* wg_usage();
+const char* restart_usage();
 const char* status_usage();
 const char* sync_usage();
 
