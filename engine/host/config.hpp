@@ -12,6 +12,7 @@
 
 #include "base/log.hpp"
 #include "base/socket_address.hpp"
+#include "engine/host/health_options.hpp"
 
 namespace edge::engine {
 
@@ -43,8 +44,9 @@ struct config {
     milliseconds reload_interval{1000};         // --reload-interval: routing.db change checks
     milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
     std::uint32_t max_bindings = 1u << 20;      // --max-bindings
-    log::level log_level = log::level::info;    // --log-level
-    bool check = false;                         // --check
+    health_options health;                    // --check-*, --eject-*, --slow-start, --health-panic
+    log::level log_level = log::level::info;  // --log-level
+    bool check = false;                       // --check
 };
 
 /// A configuration problem; its message names the flag or variable and the bad value.

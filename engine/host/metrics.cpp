@@ -313,4 +313,8 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     }
 }
 
+std::string prometheus_escape(const std::string& s) {
+    return escape(s);
+}
+
 }  // namespace edge::engine
