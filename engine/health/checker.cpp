@@ -10,6 +10,8 @@
 
 #include "engine/health/checker.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "base/log.hpp"
@@ -62,6 +64,8 @@ checker::~checker() {
 
 bool checker::start(std::string& error) noexcept {
     log::set_thread_name("health");
+    // Named for top -H and /proc (the CPU the checks cost is this thread's).
+    pthread_setname_np(pthread_self(), "edge-health");
     auto p = slab<probe>::create(std::max<std::uint32_t>(opts_.concurrency, 1));
     if (!p) {
         error = "cannot reserve memory for health checks";
@@ -113,6 +117,7 @@ void checker::rebuild(std::uint64_t now) noexcept {
     if (backends_.size() < snap_->slot_capacity) backends_.resize(snap_->slot_capacity);
     const std::uint32_t stamp = ++rebuilds_;
     candidates_ = 0;
+    double rate = 0;
     for (const routing::backend& b : snap_->backends) {
         backend_entry& e = backends_[b.slot];
         // A slot given to another id, or a backend the operator disabled, starts afresh: the
@@ -134,6 +139,7 @@ void checker::rebuild(std::uint64_t now) noexcept {
         e.address = b.address;
         // Draining backends are checked too: their bound clients stay while they are up.
         e.checked = b.healthy && e.spec->timing.interval_ms != 0;
+        if (e.checked) rate += 1000.0 / e.spec->timing.interval_ms;
         if (e.checked && (!was_checked || e.spec->timing.interval_ms != old_interval)) {
             // Its first check (or its first at a new interval) at a fixed fraction of the
             // interval: spread by slot over the whole interval.
@@ -144,6 +150,7 @@ void checker::rebuild(std::uint64_t now) noexcept {
             ++e.seq;  // voids a queued check
         }
     }
+    pacer_.set_rate(rate);
     // Backends gone from the table: their slot's view and board cell go back to "no opinion".
     for (std::uint32_t slot = 0; slot < backends_.size(); ++slot) {
         backend_entry& e = backends_[slot];
@@ -193,6 +200,7 @@ std::uint64_t checker::jitter(std::uint32_t jitter_ms) noexcept {
 void checker::after_batch() noexcept {
     if (draining_) return;
     std::uint64_t now = core_.now_ms();
+    start_waiting();
     run_due(now);
     update_ramps(now);
     arm_pace(now);
@@ -224,21 +232,25 @@ void checker::on_check_due(const timed_event& ev) noexcept {
     if (ev.id >= backends_.size()) return;
     backend_entry& e = backends_[ev.id];
     if (ev.seq != e.seq || !e.checked || e.in_flight || e.waiting) return;
-    if (in_flight_ >= probes_->capacity()) {
-        // Every place is taken (slow or silent backends): wait in order for one.
+    bool full = in_flight_ >= probes_->capacity();
+    // Every place taken (slow or silent backends), or, after a stall (a starved thread, a paused
+    // VM), more checks overdue than twice the table's rate allows at once: wait in order.
+    if (full || !waiting_.empty() || !pacer_.try_take(core_.now_ms())) {
         e.waiting = true;
         waiting_.push_back(ev.id);
-        board_.deferred.add();
+        if (full) board_.deferred.add();
         return;
     }
     start_probe(ev.id, e);
 }
 
 void checker::start_waiting() noexcept {
+    const std::uint64_t now = core_.now_ms();
     while (!waiting_.empty() && in_flight_ < probes_->capacity() && !draining_) {
         std::uint32_t slot = waiting_.front();
-        waiting_.pop_front();
         backend_entry& e = backends_[slot];
+        if (e.waiting && e.checked && !e.in_flight && !pacer_.try_take(now)) return;
+        waiting_.pop_front();
         if (!e.waiting) continue;
         e.waiting = false;
         if (e.checked && !e.in_flight) start_probe(slot, e);
@@ -249,6 +261,10 @@ void checker::arm_pace(std::uint64_t now) noexcept {
     std::uint64_t next = UINT64_MAX;
     if (!events_.empty()) next = events_.top().at_ms;
     if (!ramping_.empty()) next = std::min(next, next_ramp_ms_);
+    // Checks held back by the pacer resume when it has a start to give (those held back for a
+    // place resume when a check ends).
+    if (!waiting_.empty() && in_flight_ < probes_->capacity())
+        next = std::min(next, now + std::max<std::uint64_t>(pacer_.wait_ms(), 1));
     if (next == UINT64_MAX) return;
     if (pace_armed_ && pace_at_ms_ <= next) return;  // one fires soon enough already
     std::uint64_t in = next > now ? next - now : 1;
@@ -363,11 +379,11 @@ void checker::update_ramps(std::uint64_t now) noexcept {
         std::uint8_t level = e.health.level(now, ramp);
         bool over = level == routing::health_view::full || level == routing::health_view::out ||
                     e.generation == 0;
-        if (level != e.level)
-            publish(slot, e,
-                    over && level == routing::health_view::full ? service_change::ramp_done
-                                                                : service_change::none,
-                    0);
+        // A check's publication may have written the last level already: the end of the ramp is
+        // told here, once, when it leaves the list.
+        bool done = over && level == routing::health_view::full && e.generation != 0;
+        if (level != e.level || done)
+            publish(slot, e, done ? service_change::ramp_done : service_change::none, 0);
         if (over) e.ramping = false;
         return over;
     });

@@ -28,6 +28,7 @@
 #include "engine/health/backend_health.hpp"
 #include "engine/health/check_spec.hpp"
 #include "engine/health/event_queue.hpp"
+#include "engine/health/pacer.hpp"
 #include "engine/host/health_board.hpp"
 #include "engine/host/health_options.hpp"
 #include "engine/host/passive_reports.hpp"
@@ -173,6 +174,7 @@ class checker {
     bool panic_ = false;
 
     event_queue events_;
+    pacer pacer_;
     std::deque<std::uint32_t> waiting_;   // backend slots due while every place was taken
     std::vector<std::uint32_t> ramping_;  // backend slots in slow start
     std::uint64_t next_ramp_ms_ = 0;
