@@ -114,8 +114,12 @@ int main(int argc, char** argv) {
     std::unique_ptr<health_worker> checker;
     std::thread checker_thread;
     if (health_shared->board) {
-        health::checker::setup hs{&cfg.health, tables->snap, health_shared->view.get(),
-                                  health_shared->passive.get(), health_shared->board.get()};
+        health::checker::setup hs{&cfg.health,
+                                  tables->snap,
+                                  health_shared->view.get(),
+                                  health_shared->passive.get(),
+                                  health_shared->board.get(),
+                                  health_check_sockets(cfg)};
         checker = std::make_unique<health_worker>(nworkers, -1, cfg, *features, std::move(hs));
         checker_thread = std::thread([p = checker.get()] { p->run(); });
         std::string error;

@@ -58,4 +58,9 @@ struct health_parts {
 /// Sizes the health parts for --max-backends slots. Start-up.
 result<health_parts, std::string> make_health_parts(const config& cfg);
 
+/// Checks the health checker may have in flight: --check-concurrency, but at most a sixteenth of
+/// RLIMIT_NOFILE (at least one), so that a low descriptor limit still leaves the connections
+/// their budget; 0 when checks are off. After connection_limit() has raised the limit. Start-up.
+std::uint32_t health_check_sockets(const config& cfg) noexcept;
+
 }  // namespace edge::engine

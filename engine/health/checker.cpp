@@ -47,7 +47,8 @@ checker::checker(worker_core& core, setup&& s)
       view_(s.view),
       passive_(s.passive),
       board_(*s.board),
-      default_spec_(default_spec(*s.options)) {
+      default_spec_(default_spec(*s.options)),
+      concurrency_(s.concurrency ? s.concurrency : s.options->concurrency) {
     ejection_.base_ms = static_cast<std::uint64_t>(opts_.eject_time.count());
     ejection_.max_ms = static_cast<std::uint64_t>(opts_.eject_max_time.count());
     ejection_.max_percent = opts_.eject_max_percent;
@@ -66,7 +67,7 @@ bool checker::start(std::string& error) noexcept {
     log::set_thread_name("health");
     // Named for top -H and /proc (the CPU the checks cost is this thread's).
     pthread_setname_np(pthread_self(), "edge-health");
-    auto p = slab<probe>::create(std::max<std::uint32_t>(opts_.concurrency, 1));
+    auto p = slab<probe>::create(std::max<std::uint32_t>(concurrency_, 1));
     if (!p) {
         error = "cannot reserve memory for health checks";
         return false;
@@ -84,7 +85,7 @@ bool checker::start(std::string& error) noexcept {
             : fmt::format("every {} (rise {}, fall {}, timeout {}, at most {} at once)",
                           ms_text(static_cast<std::uint64_t>(opts_.interval.count())), opts_.rise,
                           opts_.fall, ms_text(static_cast<std::uint64_t>(opts_.timeout.count())),
-                          opts_.concurrency),
+                          concurrency_),
         opts_.eject_after == 0
             ? std::string("off")
             : fmt::format("after {} failures in a row, {} growing to {}, at most {}% of backends",

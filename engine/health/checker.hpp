@@ -82,6 +82,8 @@ class checker {
         routing::health_view* view = nullptr;  // what selection reads (written here only)
         passive_reports* passive = nullptr;    // workers' failure counts; null: none
         health_board* board = nullptr;         // what the control thread reads
+        /// Checks in flight at most (--check-concurrency within the descriptor budget).
+        std::uint32_t concurrency = 0;
     };
 
     static std::uint32_t timers_needed(const setup&) noexcept { return 0; }
@@ -179,6 +181,7 @@ class checker {
     std::vector<std::uint32_t> ramping_;  // backend slots in slow start
     std::uint64_t next_ramp_ms_ = 0;
 
+    std::uint32_t concurrency_;
     std::optional<slab<probe>> probes_;
     std::uint32_t in_flight_ = 0;  // probe records held (checks in flight, or their close)
     bool draining_ = false;

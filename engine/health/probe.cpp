@@ -22,31 +22,29 @@
 #include "base/log.hpp"
 #include "engine/health/checker.hpp"
 #include "engine/health/reply_check.hpp"
+#include "engine/host/connect_error.hpp"
 #include "engine/uring/clock.hpp"
 
 namespace edge::engine::health {
 
 namespace {
 
+// The connect classification the TCP component uses, so both say "refused" alike.
 check_result classify(int err) noexcept {
-    switch (err) {
-        case ECONNREFUSED:
+    switch (classify_connect_error(err)) {
+        case connect_failure::refused:
             return check_result::refused;
-        case ENETUNREACH:
-        case EHOSTUNREACH:
-        case ENETDOWN:
-        case EHOSTDOWN:
+        case connect_failure::unreachable:
             return check_result::unreachable;
-        case ECONNRESET:
-        case ECONNABORTED:
-        case EPIPE:
+        case connect_failure::reset:
             return check_result::reset;
-        case ECANCELED:  // the linked timeout fired, or the deadline cancelled the exchange
-        case ETIMEDOUT:
+        case connect_failure::timeout:
             return check_result::timeout;
-        default:
-            return check_result::other;
+        case connect_failure::other:
+        case connect_failure::count_:
+            break;
     }
+    return check_result::other;
 }
 
 reply_verdict judge(const probe& p, bool at_end) noexcept {

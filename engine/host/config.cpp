@@ -52,6 +52,12 @@ milliseconds need_duration(std::string_view what, std::string_view v) {
     return *d;
 }
 
+milliseconds need_duration_min(std::string_view what, std::string_view v, std::int64_t min_ms) {
+    milliseconds d = need_duration(what, v);
+    if (d.count() < min_ms) throw config_error(fmt::format("{}: at least {}ms", what, min_ms));
+    return d;
+}
+
 template <class T>
 T need_uint(std::string_view what, std::string_view v, T min, T max) {
     auto n = parse_uint<T>(v);
@@ -229,8 +235,7 @@ const option_spec options[] = {
     {"--check-timeout", nullptr, "DURATION",
      "a check's connect and reply must finish within this (at most the interval). Default 1s",
      [](config& c, std::string_view v, bool) {
-         c.health.timeout = need_duration("--check-timeout", v);
-         if (c.health.timeout.count() < 10) throw config_error("--check-timeout: at least 10ms");
+         c.health.timeout = need_duration_min("--check-timeout", v, 10);
      }},
     {"--check-rise", nullptr, "N", "passed checks in a row that bring a backend up. Default 2",
      [](config& c, std::string_view v, bool) {
@@ -249,15 +254,11 @@ const option_spec options[] = {
      "interval while a backend's state is changing (a first failure, a first pass). Default "
      "500ms",
      [](config& c, std::string_view v, bool) {
-         c.health.fast_interval = need_duration("--check-fast-interval", v);
-         if (c.health.fast_interval.count() < 10)
-             throw config_error("--check-fast-interval: at least 10ms");
+         c.health.fast_interval = need_duration_min("--check-fast-interval", v, 10);
      }},
     {"--check-down-interval", nullptr, "DURATION", "interval while a backend is down. Default 4s",
      [](config& c, std::string_view v, bool) {
-         c.health.down_interval = need_duration("--check-down-interval", v);
-         if (c.health.down_interval.count() < 10)
-             throw config_error("--check-down-interval: at least 10ms");
+         c.health.down_interval = need_duration_min("--check-down-interval", v, 10);
      }},
     {"--check-concurrency", nullptr, "N", "health checks in flight at once. Default 256",
      [](config& c, std::string_view v, bool) {
@@ -272,8 +273,7 @@ const option_spec options[] = {
     {"--eject-time", nullptr, "DURATION",
      "the first ejection's length; the n-th in a row lasts n times this. Default 30s",
      [](config& c, std::string_view v, bool) {
-         c.health.eject_time = need_duration("--eject-time", v);
-         if (c.health.eject_time.count() < 10) throw config_error("--eject-time: at least 10ms");
+         c.health.eject_time = need_duration_min("--eject-time", v, 10);
      }},
     {"--eject-max-time", nullptr, "DURATION", "the longest ejection. Default 300s",
      [](config& c, std::string_view v, bool) {

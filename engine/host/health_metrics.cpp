@@ -28,23 +28,25 @@ void render_health_metrics(std::string& out, const health_board& board,
                            const routing::snapshot* snap, const backend_page& page) {
     auto o = std::back_inserter(out);
     if (!page.only_backends) {
-        header(o, "edge_health_checks_in_flight", "gauge", "Active health checks in flight now");
-        fmt::format_to(o, "edge_health_checks_in_flight {}\n", board.in_flight.get());
-        header(o, "edge_health_checks_deferred_total", "counter",
-               "Checks that waited for a free place (--check-concurrency)");
-        fmt::format_to(o, "edge_health_checks_deferred_total {}\n", board.deferred.get());
-        header(o, "edge_health_backends_out_of_service", "gauge",
-               "Selectable backends down or ejected now");
-        fmt::format_to(o, "edge_health_backends_out_of_service {}\n", board.out_of_service.get());
-        header(o, "edge_health_panic", "gauge",
-               "1 while no selectable backend is in service (the --health-panic rule applies)");
-        fmt::format_to(o, "edge_health_panic {}\n", board.panic.get());
-        header(o, "edge_health_passive_reports_total", "counter",
-               "Reports from the workers of backends failing in a row in live traffic");
-        fmt::format_to(o, "edge_health_passive_reports_total {}\n", board.passive_reports.get());
-        header(o, "edge_health_ejections_capped_total", "counter",
-               "Ejections not made because --eject-max-percent of the backends were ejected");
-        fmt::format_to(o, "edge_health_ejections_capped_total {}\n", board.ejections_capped.get());
+        auto series = [&](const char* name, const char* type, const char* help, auto value) {
+            header(o, name, type, help);
+            fmt::format_to(o, "{} {}\n", name, value);
+        };
+        series("edge_health_checks_in_flight", "gauge", "Active health checks in flight now",
+               board.in_flight.get());
+        series("edge_health_checks_deferred_total", "counter",
+               "Checks that waited for a free place (--check-concurrency)", board.deferred.get());
+        series("edge_health_backends_out_of_service", "gauge",
+               "Selectable backends down or ejected now", board.out_of_service.get());
+        series("edge_health_panic", "gauge",
+               "1 while no selectable backend is in service (the --health-panic rule applies)",
+               board.panic.get());
+        series("edge_health_passive_reports_total", "counter",
+               "Reports from the workers of backends failing in a row in live traffic",
+               board.passive_reports.get());
+        series("edge_health_ejections_capped_total", "counter",
+               "Ejections not made because --eject-max-percent of the backends were ejected",
+               board.ejections_capped.get());
     }
     if (snap == nullptr) return;
     std::span<const routing::backend> all(snap->backends);

@@ -14,6 +14,7 @@
 
 #include "base/log.hpp"
 #include "engine/codec/proxy_protocol.hpp"
+#include "engine/host/connect_error.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
 #include "engine/uring/clock.hpp"
 #include "geo/ip_address.hpp"
@@ -32,27 +33,6 @@ const routing::backend* find_slot(const routing::snapshot* s, std::uint32_t slot
     if (s == nullptr) return nullptr;
     if (slot >= s->index_by_slot.size() || s->index_by_slot[slot] < 0) return nullptr;
     return &s->backends[static_cast<std::size_t>(s->index_by_slot[slot])];
-}
-
-/// Why a connect failed, as the per-backend metric labels it.
-connect_failure classify_connect_error(int err) noexcept {
-    switch (err) {
-        case ECONNREFUSED:
-            return connect_failure::refused;
-        case ENETUNREACH:
-        case EHOSTUNREACH:
-        case ENETDOWN:
-        case EHOSTDOWN:
-            return connect_failure::unreachable;
-        case ECONNRESET:
-        case ECONNABORTED:
-            return connect_failure::reset;
-        case ECANCELED:  // the linked timeout fired
-        case ETIMEDOUT:  // the kernel's own SYN retries ran out first
-            return connect_failure::timeout;
-        default:
-            return connect_failure::other;
-    }
 }
 
 }  // namespace

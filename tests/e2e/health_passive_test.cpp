@@ -38,7 +38,9 @@ long long log_time_ms(const std::string& out, const std::string& needle, std::si
     line = line == std::string::npos ? 0 : line + 1;
     from = at + needle.size();
     if (out.size() < line + 23 || out[line + 10] != 'T') return -1;
-    auto num = [&](std::size_t pos, std::size_t n) { return std::stoll(out.substr(line + pos, n)); };
+    auto num = [&](std::size_t pos, std::size_t n) {
+        return std::stoll(out.substr(line + pos, n));
+    };
     return ((num(11, 2) * 60 + num(14, 2)) * 60 + num(17, 2)) * 1000 + num(20, 3);
 }
 
@@ -80,9 +82,8 @@ TEST_CASE("connects refused 5 times in a row eject a backend; the second ejectio
     CHECK(metric_or_0(proxy, "edge_backend_health_state{backend=\"dead\",state=\"ejected\"}") == 1);
     CHECK(metric_or_0(proxy, "edge_backend_ejections_total{backend=\"dead\"}") == 1);
     // The active check has not taken it down: at most its one first check ran.
-    CHECK(metric_or_0(proxy,
-                      "edge_backend_health_checks_total{backend=\"dead\",result=\"refused\"}") <=
-          1);
+    CHECK(metric_or_0(
+              proxy, "edge_backend_health_checks_total{backend=\"dead\",result=\"refused\"}") <= 1);
     // While ejected, no client is even tried on it.
     for (int i = 0; i < 20; ++i)
         CHECK(first_line_through(proxy.port()) == "good");
@@ -122,11 +123,11 @@ TEST_CASE("the ejection cap: at most --eject-max-percent of the backends are eje
                                               {"d1", refused_port()},
                                               {"d2", refused_port()},
                                               {"d3", refused_port()}});
-    proxy_process proxy(dir, {dir.file("routing.db"),
-                              1,
-                              {"--check-interval", "0", "--eject-after", "3", "--eject-time",
-                               "60s", "--eject-max-percent", "50", "--binding-ttl", "0",
-                               "--connect-attempts", "4"}});
+    proxy_process proxy(
+        dir, {dir.file("routing.db"),
+              1,
+              {"--check-interval", "0", "--eject-after", "3", "--eject-time", "60s",
+               "--eject-max-percent", "50", "--binding-ttl", "0", "--connect-attempts", "4"}});
     int clients = 0;
     while (!has(proxy, "stays in service") && clients < 300) {
         CHECK(first_line_through(proxy.port()) == "good");
@@ -137,8 +138,8 @@ TEST_CASE("the ejection cap: at most --eject-max-percent of the backends are eje
     CHECK(metric_or_0(proxy, "edge_health_backends_out_of_service") == 2);
     double ejections = 0;
     for (const char* id : {"d1", "d2", "d3"})
-        ejections += metric_or_0(
-            proxy, std::string("edge_backend_ejections_total{backend=\"") + id + "\"}");
+        ejections +=
+            metric_or_0(proxy, std::string("edge_backend_ejections_total{backend=\"") + id + "\"}");
     CHECK(ejections == 2);
     CHECK(metric_or_0(proxy, "edge_health_ejections_capped_total") >= 1);
     CHECK(metric_or_0(proxy, "edge_health_panic") == 0);
@@ -159,8 +160,8 @@ TEST_CASE("every backend down: the panic rule") {
         REQUIRE(edgectl({"backend", "check", db, id, "--expect", "NOPE", "--interval", "200ms",
                          "--timeout", "150ms"})
                     .first == 0);
-    const std::vector<std::string> fast = {"--check-fast-interval", "100ms",
-                                           "--check-down-interval", "200ms", "--binding-ttl", "0"};
+    const std::vector<std::string> fast = {
+        "--check-fast-interval", "100ms", "--check-down-interval", "200ms", "--binding-ttl", "0"};
     SECTION("fail open (the default): clients go to all of them as if unchecked") {
         proxy_process proxy(dir, {db, 1, fast});
         REQUIRE(proxy.process().wait_for_output(

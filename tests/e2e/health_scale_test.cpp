@@ -149,11 +149,10 @@ TEST_CASE("1,000 backends checked every second: all of them, spread over the int
     int max100 = *std::max_element(per_100ms.begin(), per_100ms.end());
     int min100 = *std::min_element(per_100ms.begin(), per_100ms.end());
     int max10 = *std::max_element(per_10ms.begin(), per_10ms.end());
-    WARN("1,000 backends every 1 s: " << in_window << " checks in 4 s; per 100 ms: min " << min100
-                                      << ", max " << max100 << " (mean 100); per 10 ms: max "
-                                      << max10 << " (mean 10); proxy CPU " << proc_share * 100
-                                      << " % of a core, the checker's thread "
-                                      << health_share * 100 << " %");
+    WARN("1,000 backends every 1 s: "
+         << in_window << " checks in 4 s; per 100 ms: min " << min100 << ", max " << max100
+         << " (mean 100); per 10 ms: max " << max10 << " (mean 10); proxy CPU " << proc_share * 100
+         << " % of a core, the checker's thread " << health_share * 100 << " %");
     // Every backend about once a second (the test's own thread may lag on a loaded machine).
     CHECK(in_window >= 3000);
     CHECK(in_window <= 5000);

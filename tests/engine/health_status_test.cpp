@@ -40,6 +40,15 @@ void set_cell(health_board& board, const routing::backend& b, health_state st,
     c.since_ms.store(1000);
 }
 
+// A table of one backend per state, and an empty board for it.
+struct fixture {
+    routing::backend_registry reg;
+    routing::snapshot_ptr snap = table(reg);
+    std::unique_ptr<health_board> board = *health_board::create(reg.capacity(), true, true);
+    health_board& hb = *board;
+    const std::vector<routing::backend>& bs = snap->backends;
+};
+
 const backend_health_status& find(const std::vector<backend_health_status>& v,
                                   const std::string& id) {
     for (const auto& s : v)
@@ -50,13 +59,7 @@ const backend_health_status& find(const std::vector<backend_health_status>& v,
 
 }  // namespace
 
-TEST_CASE("each backend's effective state and why", "[health]") {
-    routing::backend_registry reg;
-    auto snap = table(reg);
-    auto board = health_board::create(reg.capacity(), true, true);
-    REQUIRE(board);
-    health_board& hb = **board;
-    const auto& bs = snap->backends;
+TEST_CASE_METHOD(fixture, "each backend's effective state and why", "[health]") {
     set_cell(hb, bs[0], health_state::up);
     set_cell(hb, bs[1], health_state::down, std::uint8_t(check_result::refused));
     set_cell(hb, bs[2], health_state::ejected, std::uint8_t(passive_failure::timeout));
@@ -97,14 +100,9 @@ TEST_CASE("each backend's effective state and why", "[health]") {
     CHECK_THAT(none[1].why, Catch::Contains("health checks off"));
 }
 
-TEST_CASE("health series: one state per backend, counters by result, a histogram in seconds",
-          "[health]") {
-    routing::backend_registry reg;
-    auto snap = table(reg);
-    auto board = health_board::create(reg.capacity(), true, true);
-    REQUIRE(board);
-    health_board& hb = **board;
-    const auto& bs = snap->backends;
+TEST_CASE_METHOD(fixture,
+                 "health series: one state per backend, counters by result, a histogram in seconds",
+                 "[health]") {
     set_cell(hb, bs[1], health_state::down, std::uint8_t(check_result::refused));
     hb.record_duration(bs[0].slot, 700);      // 0.0007 s
     hb.record_duration(bs[0].slot, 3000000);  // 3 s

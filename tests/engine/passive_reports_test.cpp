@@ -6,12 +6,12 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <optional>
 #include <vector>
 
 #include "engine/host/passive_reports.hpp"
 #include "engine/uring/ring.hpp"
+#include "tests/engine/ring_test_main.hpp"
 
 using namespace edge::engine;
 
@@ -116,11 +116,5 @@ TEST_CASE("no checker attached, no threshold, or a slot out of range: nothing is
 }
 
 int main(int argc, char** argv) {
-    auto f = probe_ring_features();
-    if (!f) {
-        std::printf("SKIP: io_uring unavailable: %s\n", probe_message(f.error()));
-        return 77;
-    }
-    g_features = *f;
-    return Catch::Session().run(argc, argv);
+    return edge::engine::test::run_with_io_uring(argc, argv, g_features);
 }
