@@ -52,7 +52,9 @@ class health_view {
     void set(std::uint32_t slot, std::uint8_t level) noexcept {
         if (slot < capacity_) levels_[slot].store(level, std::memory_order_relaxed);
     }
+    /// What selection does when no candidate is in service. Any thread.
     panic_rule panic() const noexcept { return panic_; }
+    /// Slots this view covers (the registry's capacity). Any thread.
     std::uint32_t capacity() const noexcept { return capacity_; }
 
   private:

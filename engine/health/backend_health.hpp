@@ -34,9 +34,13 @@ class backend_health {
     /// Ends an ejection whose time has run out by `now`.
     service_change on_time(std::uint64_t now) noexcept;
 
+    /// Effective health on this POP: its checks up and not ejected.
     bool in_service() const noexcept { return active_.up() && !passive_.ejected(); }
+    /// Out for passive failures now.
     bool ejected() const noexcept { return passive_.ejected(); }
+    /// Its active checks say up (whatever passive ejection says).
     bool checks_up() const noexcept { return active_.up(); }
+    /// The two halves, for status and scheduling.
     const check_state& active() const noexcept { return active_; }
     const ejection_state& passive() const noexcept { return passive_; }
 

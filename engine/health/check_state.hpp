@@ -30,6 +30,7 @@ class check_state {
 
     /// Records one check's result; returns the transition it caused.
     change record(bool passed, const check_timing& t) noexcept;
+    /// Its checks say up (the initial state).
     bool up() const noexcept { return up_; }
     /// Up: failed checks in a row; down: passed checks in a row.
     std::uint32_t in_row() const noexcept { return in_row_; }

@@ -15,8 +15,10 @@ struct ejection_policy {
     std::uint32_t max_percent = 50;
 };
 
+/// One backend's ejections; its checker's thread only.
 class ejection_state {
   public:
+    /// Out of service for passive failures now.
     bool ejected() const noexcept { return until_ms_ != 0; }
     /// When the current ejection ends (0: not ejected).
     std::uint64_t until_ms() const noexcept { return until_ms_; }
@@ -29,6 +31,7 @@ class ejection_state {
     std::uint64_t eject(std::uint64_t now, const ejection_policy& p) noexcept;
     /// Back in service at `now`: the ejection time ran out, or an active check passed.
     void end(std::uint64_t now) noexcept;
+    /// The current ejection's time has run out by `now`.
     bool expired(std::uint64_t now) const noexcept { return ejected() && now >= until_ms_; }
 
   private:

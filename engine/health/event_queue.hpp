@@ -26,14 +26,19 @@ struct timed_event {
     event_kind kind = event_kind::check;
 };
 
+/// Single thread (the checker's); no allocation once reserved for the table's size.
 class event_queue {
   public:
+    /// Room for `n` events without allocating.
     void reserve(std::size_t n) { heap_.reserve(n); }
+    /// Queues `e`.
     void push(const timed_event& e) {
         heap_.push_back(e);
         std::push_heap(heap_.begin(), heap_.end(), later);
     }
+    /// Nothing queued.
     bool empty() const noexcept { return heap_.empty(); }
+    /// Events queued, void ones included.
     std::size_t size() const noexcept { return heap_.size(); }
     /// The earliest event. Not empty.
     const timed_event& top() const noexcept { return heap_.front(); }
@@ -44,6 +49,7 @@ class event_queue {
         heap_.pop_back();
         return e;
     }
+    /// Drops every event.
     void clear() noexcept { heap_.clear(); }
 
   private:

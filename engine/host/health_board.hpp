@@ -73,8 +73,11 @@ class health_board {
     health_board(const health_board&) = delete;
     health_board& operator=(const health_board&) = delete;
 
+    /// The cell of backend slot `slot` (below capacity()): written by the checker's thread,
+    /// read by any.
     health_cell& cell(std::uint32_t slot) noexcept { return cells_[slot]; }
     const health_cell& cell(std::uint32_t slot) const noexcept { return cells_[slot]; }
+    /// Backend slots covered. Any thread.
     std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(cells_.size()); }
     /// Active checks / passive ejection run at all (flags). Any thread.
     bool active() const noexcept { return active_; }

@@ -68,6 +68,7 @@ class passive_reports {
     std::uint32_t failures(std::uint32_t slot) const noexcept {
         return slot < capacity_ ? failures_[slot].load(std::memory_order_relaxed) : 0;
     }
+    /// Failures in a row that make a report (--eject-after; 0: never). Any thread.
     std::uint32_t threshold() const noexcept { return threshold_; }
 
   private:
