@@ -40,13 +40,16 @@ const routing::backend* find_slot(const routing::snapshot* s, std::uint32_t slot
 // ---------------------------------------------------------------------------------------------
 // a new client (accepts themselves: accept_gate.cpp)
 
-void tcp_proxy::start_conn(int fd, bool expect_header) noexcept {
+void tcp_proxy::start_conn(const accept_gate::accepted& a) noexcept {
+    const int fd = a.fd;
     std::uint32_t slot = conns_->alloc();
     if (slot == slab<conn>::npos) {
         ::close(fd);
         metrics_.rejected[std::size_t(reject_reason::overload)].add();
+        if (log_ring_) trace_overload(a.spec);
         return;
     }
+    if (log_ring_) trace_accept(slot, a.spec);
     conn& cn = (*conns_)[slot];
     cn.fd[0] = fd;
     cn.last_active = now_tick32();
@@ -63,7 +66,7 @@ void tcp_proxy::start_conn(int fd, bool expect_header) noexcept {
     // Receive from the client at once: bytes it sends while the backend connects wait in the
     // queue, and an early reset or FIN is noticed.
     arm_recv(slot, cn, 0);
-    if (expect_header) {
+    if (a.proxy_protocol) {
         cn.state = conn_state::awaiting_header;
         timers_.schedule(slot, core_.now_tick() + to_ticks(cfg_.proxy_header_timeout));
         return;
@@ -125,6 +128,7 @@ void tcp_proxy::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         return;
     }
     const geo::location client_location = locate(cn);
+    if (log_ring_) trace_location(slot, client_location);
     const routing::client_key client = routing::client_key::from_sockaddr(cn.client.data());
     std::uint32_t skip[max_connect_attempts + 8];
     std::uint32_t nskip = cn.attempts;
@@ -158,6 +162,7 @@ void tcp_proxy::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
             continue;
         }
         cn.tried[cn.attempts++] = b->slot;
+        if (log_ring_) trace_backend(slot, *b);
         skip[nskip++] = b->slot;
         cn.backend_slot = b->slot;
         cn.backend_generation = b->generation;
@@ -216,6 +221,7 @@ void tcp_proxy::on_connect(std::uint32_t slot, conn& cn, const completion& c) no
         if (passive_) passive_->on_success(cn.backend_slot);
         std::uint64_t us = (monotonic_ns() - cn.connect_start_ns) / 1000;
         metrics_.record_connect_latency(cn.backend_slot, us);
+        if (log_ring_) trace_connected(slot, us);
         if (cn.backend_slot < metrics_.backend_capacity)
             metrics_.backends[cn.backend_slot].connections.add();
         start_relay(slot, cn);
@@ -228,6 +234,7 @@ void tcp_proxy::on_connect(std::uint32_t slot, conn& cn, const completion& c) no
     log_connect_failure(cn, -c.res, why == connect_failure::timeout && c.res == -ECANCELED);
     // connect_failure and passive_failure list the same reasons in the same order.
     report_backend_failure(cn, static_cast<passive_failure>(why));
+    if (log_ring_) trace_connect_failed(slot, why == connect_failure::timeout);
     ::close(cn.fd[1]);  // the linked timeout does not use the socket; closing it now is safe
     cn.fd[1] = -1;
     release_backend(cn);
