@@ -5,10 +5,11 @@
 #include "engine/health/checker.hpp"
 #include "engine/host/worker.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
+#include "engine/tunnel/data_path.hpp"
 
 namespace edge::engine {
 
-using proxy_worker = worker<tcp_proxy>;
+using proxy_worker = worker<tcp_proxy, tunnel_data_path>;
 
 /// The health checker's thread: a worker host of its own, unpinned, running only the checker, so
 /// that checks never share a relay worker's loop (docs/ARCHITECTURE.md, "Health checks").
