@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
     }
     auto conn_limit = connection_limit(cfg);
     if (!conn_limit) return fail(conn_limit.error());
+    auto health_shared = make_health_parts(cfg);
+    if (!health_shared) return fail(health_shared.error());
     auto bindings = make_bindings(cfg);
     if (inherited && inherited->bindings && bindings)
         log::info("client bindings: {} of {} taken over",
@@ -148,6 +150,29 @@ int main(int argc, char** argv) {
     }
 
     control::block_signals();
+    // The health checker starts first, so that workers' failure reports find its ring.
+    std::unique_ptr<health_worker> checker;
+    std::thread checker_thread;
+    if (health_shared->board) {
+        health::checker::setup hs{&cfg.health,
+                                  tables->snap,
+                                  health_shared->view.get(),
+                                  health_shared->passive.get(),
+                                  health_shared->board.get(),
+                                  health_check_sockets(cfg)};
+        checker = std::make_unique<health_worker>(nworkers, -1, cfg, *features, std::move(hs));
+        checker_thread = std::thread([p = checker.get()] { p->run(); });
+        std::string error;
+        if (!checker->wait_ready(error)) {
+            checker_thread.join();
+            return fail(error);
+        }
+    }
+    auto stop_checker = [&] {
+        if (!checker) return;
+        (void)checker->post(stop_message{});
+        checker_thread.join();
+    };
     std::vector<std::unique_ptr<proxy_worker>> workers;
     for (unsigned w = 0; w < nworkers; ++w) {
         tcp_proxy::setup tcp;
@@ -158,6 +183,8 @@ int main(int argc, char** argv) {
         tcp.bindings = bindings.get();
         tcp.geo_db = geo_db;
         tcp.region_map = tables->region_map;
+        tcp.health = health_shared->view.get();
+        tcp.passive = health_shared->passive.get();
         tcp.access_log = *alog ? (*alog)->ring(w) : nullptr;
         tunnel_data_path::setup tun;
         if (tunnel) {
@@ -184,6 +211,7 @@ int main(int argc, char** argv) {
             (void)w->post(stop_message{});
         for (auto& t : threads)
             t.join();
+        stop_checker();
         return fail(error);
     }
 
@@ -196,6 +224,8 @@ int main(int argc, char** argv) {
     cs.cfg = &cfg;
     for (auto& w : workers)
         cs.workers.push_back(w.get());
+    if (checker) cs.helpers.push_back(checker.get());
+    cs.health = health_shared->board.get();
     std::optional<socket_address> metrics_at;
     if (*admin) metrics_at = (*admin)->address();
     cs.admin = std::move(*admin);
@@ -273,6 +303,8 @@ int main(int argc, char** argv) {
     ctl.stop();
     control_thread.join();
     if (*alog) (*alog)->stop();
+    // The control thread no longer posts: main may be the checker's inbox's one producer now.
+    stop_checker();
     log::info("exit");
     return 0;
 }

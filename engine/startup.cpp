@@ -214,6 +214,8 @@ result<std::uint32_t, std::string> connection_limit(const config& cfg) {
     const std::uint64_t workers = cfg.cpus.size();
     // (Admin clients beyond the few reserved here meet EMFILE on accept and are dropped.)
     std::uint64_t reserve = open_now + 24 + 4 + workers * 4;
+    // The health checker's sockets (one per check in flight), its ring and its wake-up.
+    if (!cfg.health.off()) reserve += health_check_sockets(cfg) + 2;
     std::uint64_t budget = nofile.rlim_cur > reserve ? nofile.rlim_cur - reserve : 0;
     std::uint64_t per_worker = budget / 2 / workers;
     if (per_worker == 0)
@@ -228,6 +230,28 @@ result<std::uint32_t, std::string> connection_limit(const config& cfg) {
             "--max-conns {} is capped to that",
             nofile.rlim_cur, open_now, limit, std::uint64_t(limit) * workers, cfg.max_conns);
     return limit;
+}
+
+std::uint32_t health_check_sockets(const config& cfg) noexcept {
+    if (cfg.health.off()) return 0;
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    std::uint64_t share = std::max<std::uint64_t>(nofile.rlim_cur / 16, 1);
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(cfg.health.concurrency, share));
+}
+
+result<health_parts, std::string> make_health_parts(const config& cfg) {
+    health_parts h;
+    if (cfg.health.off()) return h;
+    const std::uint32_t slots = cfg.max_backends;
+    auto board =
+        health_board::create(slots, cfg.health.interval.count() != 0, cfg.health.eject_after != 0);
+    if (!board) return unexpected(std::string("cannot reserve memory for health checks"));
+    h.board = std::move(*board);
+    h.view = std::make_unique<routing::health_view>(slots, cfg.health.panic);
+    if (cfg.health.eject_after != 0)
+        h.passive = std::make_unique<passive_reports>(slots, cfg.health.eject_after);
+    return h;
 }
 
 }  // namespace edge::engine

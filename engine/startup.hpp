@@ -16,9 +16,12 @@
 #include "engine/control/control_socket.hpp"
 #include "engine/control/takeover.hpp"
 #include "engine/host/config.hpp"
+#include "engine/host/health_board.hpp"
 #include "engine/host/listener_set.hpp"
+#include "engine/host/passive_reports.hpp"
 #include "geo/database_watcher.hpp"
 #include "geo/region_map.hpp"
+#include "routing/health_view.hpp"
 #include "routing/registry.hpp"
 #include "routing/table_source.hpp"
 #include "routing/types.hpp"
@@ -69,5 +72,22 @@ result<std::string, std::string> admin_token(const config& cfg);
 /// Raises the soft RLIMIT_NOFILE to the hard one and sizes each worker's connection limit from
 /// it (two descriptors per proxied connection). Error when too low for even one per worker.
 result<std::uint32_t, std::string> connection_limit(const config& cfg);
+
+/// What the health checker shares with the workers (the view selection reads, the passive
+/// failure counts) and with the control thread (the board). All null when --check-interval 0
+/// and --eject-after 0 leave nothing to do; `passive` null when --eject-after is 0.
+struct health_parts {
+    std::unique_ptr<routing::health_view> view;
+    std::unique_ptr<passive_reports> passive;
+    std::unique_ptr<health_board> board;
+};
+
+/// Sizes the health parts for --max-backends slots. Start-up.
+result<health_parts, std::string> make_health_parts(const config& cfg);
+
+/// Checks the health checker may have in flight: --check-concurrency, but at most a sixteenth of
+/// RLIMIT_NOFILE (at least one), so that a low descriptor limit still leaves the connections
+/// their budget; 0 when checks are off. After connection_limit() has raised the limit. Start-up.
+std::uint32_t health_check_sockets(const config& cfg) noexcept;
 
 }  // namespace edge::engine

@@ -15,11 +15,19 @@
 // backends once connections pile up. The share is drawn by the worker's selection_state
 // (a low-discrepancy sequence), so each worker's split is exact to within a couple of
 // connections, and so is the sum over workers.
+//
+// Effective health (routing/health_view.hpp) is one byte per candidate, read as the candidate is
+// offered: an out-of-service backend is passed over (so a tier whose backends are all down spills
+// to the next tier), and one in slow start has its weight scaled in the load term and in its
+// share of ties. When nothing at all was in service, the panic rule decides: a second scan that
+// ignores the view (fail open), or none.
 
 #include "routing/select.hpp"
 
 #include <algorithm>
+
 #include <limits>
+#include "routing/health_view.hpp"
 
 namespace edge::routing {
 
@@ -55,23 +63,39 @@ bool at_hard_limit(std::uint32_t hard_limit, const backend_shared* shared) noexc
 class scan {
   public:
     scan(const snapshot& s, const geo::location& client, std::span<const std::uint32_t> live,
-         std::span<const std::uint32_t> skip) noexcept
+         std::span<const std::uint32_t> skip, const health_view* health) noexcept
         : s_(s),
           cands_(s.candidates.data()),
           weights_(s.candidate_weights.data()),
           country_(client.country.known() ? client.country.value : no_country),
           region_(region_index_of(s, client.region)),
           live_(live),
-          skip_(skip) {}
+          skip_(skip),
+          health_(health) {}
 
     std::uint16_t country() const noexcept { return country_; }
     std::uint32_t region() const noexcept { return region_; }
     double best() const noexcept { return best_; }
+    /// Candidates passed over only because they were out of service.
+    std::uint32_t out_of_service() const noexcept { return out_; }
 
-    double score_of(const candidate& c) const noexcept {
+    std::uint8_t level_of(const candidate& c) const noexcept {
+        return health_ ? health_->level(c.slot) : health_view::full;
+    }
+
+    // `level` scales the weight in the load term (slow start): a backend at 1/8 of its weight
+    // looks 8 times as loaded.
+    double score_of(const candidate& c, std::uint8_t level) const noexcept {
         std::uint32_t n = c.slot < live_.size() ? live_[c.slot] : 0;
         unsigned t = c.country == country_ ? 0u : c.region_index == region_ ? 1u : c.base_tier;
-        return 100.0 * t + static_cast<double>(n) * c.inv_capacity;
+        double load = static_cast<double>(n) * c.inv_capacity;
+        if (level != health_view::full) load = load * 256.0 / level_share(level);
+        return 100.0 * t + load;
+    }
+
+    // A tie's share, in 256ths of its weight (so full weight keeps the ratios exact).
+    std::uint64_t tie_weight(std::uint32_t i, std::uint8_t level) const noexcept {
+        return static_cast<std::uint64_t>(weights_[i]) * level_share(level);
     }
 
     bool eligible(const candidate& c) const noexcept {
@@ -82,14 +106,19 @@ class scan {
     // pass over them.
     void offer(std::uint32_t i, double& best, std::uint32_t& ties, std::uint64_t& weight) noexcept {
         const candidate& c = cands_[i];
-        double sc = score_of(c);
+        std::uint8_t level = level_of(c);
+        if (level == health_view::out) {
+            ++out_;
+            return;
+        }
+        double sc = score_of(c, level);
         if (sc > best || !eligible(c)) return;
         if (sc < best) {
             best = sc;
             ties = 0;
             weight = 0;
         }
-        weight += weights_[i];
+        weight += tie_weight(i, level);
         if (ties < tracked_ties) {
             tied_[ties] = i;
             tied_cum_[ties] = weight;
@@ -154,9 +183,12 @@ class scan {
         std::uint32_t found = tied_[tracked_ties - 1];
         std::uint64_t cum = 0;
         for (std::uint32_t i = 0; i < s_.candidates.size(); ++i) {
-            if (score_of(cands_[i]) != best_ || !eligible(cands_[i])) continue;
+            std::uint8_t level = level_of(cands_[i]);
+            if (level == health_view::out || score_of(cands_[i], level) != best_ ||
+                !eligible(cands_[i]))
+                continue;
             found = i;
-            cum += weights_[i];
+            cum += tie_weight(i, level);
             if (target < cum) break;
         }
         return found;
@@ -169,9 +201,11 @@ class scan {
     std::uint32_t region_;
     std::span<const std::uint32_t> live_;
     std::span<const std::uint32_t> skip_;
+    const health_view* health_;  // null: every candidate counts as in service
+    std::uint32_t out_ = 0;
     double best_ = std::numeric_limits<double>::infinity();
     std::uint32_t ties_ = 0;
-    std::uint64_t tie_weight_ = 0;  // sum of the weights of every tie so far
+    std::uint64_t tie_weight_ = 0;  // sum of the tie weights (256ths) of every tie so far
     std::uint32_t tied_[tracked_ties];
     std::uint64_t tied_cum_[tracked_ties];  // tied_cum_[k]: weights of tied_[0..k], summed
 };
@@ -181,6 +215,30 @@ const country_group* find_country(const snapshot& s, std::uint16_t country) noex
         std::lower_bound(s.countries.begin(), s.countries.end(), country,
                          [](const country_group& g, std::uint16_t c) { return g.country < c; });
     return it != s.countries.end() && it->country == country ? &*it : nullptr;
+}
+
+// Tiers in order, stopping once no later tier can win.
+const backend* select_in(const snapshot& s, scan& k, selection_state& state) noexcept {
+    // Tier 0: the client's country.
+    if (k.country() != no_country) {
+        if (const country_group* g = find_country(s, k.country())) {
+            const std::uint32_t* members = s.country_members.data();
+            k.offer_members(members + g->begin, members + g->end);
+        }
+    }
+    if (k.best() < 100.0) return k.choose(state);
+    // Tier 1: the client's region.
+    if (k.region() != no_region) k.offer_region(k.region());
+    if (k.best() < 200.0) return k.choose(state);
+    // Tier 2: the POP's region.
+    std::uint32_t pop = s.pop_region_index;
+    if (pop != no_region && pop != k.region()) k.offer_region(pop);
+    if (k.best() < 300.0) return k.choose(state);
+    // Tier 3: everything else.
+    for (std::uint32_t r = 0; r < s.regions.size(); ++r) {
+        if (r != k.region() && r != pop) k.offer_region(r);
+    }
+    return k.choose(state);
 }
 
 }  // namespace
@@ -212,38 +270,26 @@ double score(const backend& b, const geo::location& client, const geo::region_co
 
 const backend* select_backend(const snapshot& s, const geo::location& client,
                               std::span<const std::uint32_t> live_by_slot,
-                              std::span<const std::uint32_t> skip,
-                              selection_state& state) noexcept {
-    scan k(s, client, live_by_slot, skip);
-    // Tier 0: the client's country.
-    if (k.country() != no_country) {
-        if (const country_group* g = find_country(s, k.country())) {
-            const std::uint32_t* members = s.country_members.data();
-            k.offer_members(members + g->begin, members + g->end);
-        }
-    }
-    if (k.best() < 100.0) return k.choose(state);
-    // Tier 1: the client's region.
-    if (k.region() != no_region) k.offer_region(k.region());
-    if (k.best() < 200.0) return k.choose(state);
-    // Tier 2: the POP's region.
-    std::uint32_t pop = s.pop_region_index;
-    if (pop != no_region && pop != k.region()) k.offer_region(pop);
-    if (k.best() < 300.0) return k.choose(state);
-    // Tier 3: everything else.
-    for (std::uint32_t r = 0; r < s.regions.size(); ++r) {
-        if (r != k.region() && r != pop) k.offer_region(r);
-    }
-    return k.choose(state);
+                              std::span<const std::uint32_t> skip, selection_state& state,
+                              const health_view* health) noexcept {
+    scan k(s, client, live_by_slot, skip, health);
+    const backend* b = select_in(s, k, state);
+    if (b != nullptr || k.out_of_service() == 0 || health->panic() == panic_rule::fail_closed)
+        return b;
+    // Panic: every candidate this client could use is out of service. Fail open: choose among
+    // them as if none were checked (skip and hard_limit still hold).
+    scan all(s, client, live_by_slot, skip, nullptr);
+    return select_in(s, all, state);
 }
 
-const backend* bound_backend(const snapshot& s, std::uint32_t slot,
-                             std::uint32_t generation) noexcept {
+const backend* bound_backend(const snapshot& s, std::uint32_t slot, std::uint32_t generation,
+                             const health_view* health) noexcept {
     if (slot >= s.index_by_slot.size()) return nullptr;
     std::int32_t i = s.index_by_slot[slot];
     if (i < 0) return nullptr;
     const backend& b = s.backends[static_cast<std::size_t>(i)];
     if (b.generation != generation || !b.healthy) return nullptr;
+    if (health != nullptr && health->is_out(slot)) return nullptr;
     return &b;
 }
 

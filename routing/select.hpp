@@ -6,6 +6,7 @@
 #include <span>
 
 #include "geo/types.hpp"
+#include "routing/health_view.hpp"
 #include "routing/types.hpp"
 
 namespace edge::routing {
@@ -25,17 +26,22 @@ double score(const backend& b, const geo::location& client, const geo::region_co
 /// backend of the best tier, typically) share new connections in proportion to their weight,
 /// through `state`. `live_by_slot` is the calling worker's own live-connection counts, indexed by
 /// backend slot. Backends whose slot is in `skip` (already tried for this connection) are passed
-/// over; unhealthy ones and those at hard_limit (by the shared count) too. Returns nullptr when
-/// none is eligible. Worker thread; no allocation.
+/// over; unhealthy ones and those at hard_limit (by the shared count) too. With `health`, backends
+/// it says are out of service are passed over too (a tier with none in service spills to the
+/// next), those in slow start count with part of their weight, and when no candidate at all is in
+/// service its panic rule decides (fail open: as if none were checked). Returns nullptr when none
+/// is eligible. Worker thread; no allocation.
 const backend* select_backend(const snapshot& s, const geo::location& client,
                               std::span<const std::uint32_t> live_by_slot,
-                              std::span<const std::uint32_t> skip, selection_state& state) noexcept;
+                              std::span<const std::uint32_t> skip, selection_state& state,
+                              const health_view* health = nullptr) noexcept;
 
 /// The backend a binding (slot, generation) points to in `s`, if it is still there, still the
-/// same id (generation) and healthy; nullptr otherwise. Draining backends stay bound. The caller
-/// still reserves it with try_reserve. Worker thread; no allocation.
-const backend* bound_backend(const snapshot& s, std::uint32_t slot,
-                             std::uint32_t generation) noexcept;
+/// same id (generation), healthy and (with `health`) in service; nullptr otherwise. Draining
+/// backends stay bound. The caller still reserves it with try_reserve. Worker thread; no
+/// allocation.
+const backend* bound_backend(const snapshot& s, std::uint32_t slot, std::uint32_t generation,
+                             const health_view* health = nullptr) noexcept;
 
 /// Index of `r` in s.regions, or UINT32_MAX when unknown or no backend is in it. Any thread.
 std::uint32_t region_index_of(const snapshot& s, const geo::region_code& r) noexcept;

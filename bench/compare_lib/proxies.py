@@ -97,10 +97,13 @@ class edgeproxy(proxy):
 
     def argv(self, cpu, port, tag, workload):
         # Affinity off (--binding-ttl 0) so that, like HAProxy's and nginx's round robin, every
-        # connection is balanced afresh; the metrics endpoint is off like the others' stats.
+        # connection is balanced afresh; the metrics endpoint is off like the others' stats, and
+        # health checks too, as the others are configured without any (a check's connection
+        # would also be counted at the backends, which every run verifies).
         return [self.env.bins["edgeproxy"], "--listen", f"127.0.0.1:{port}", "--db",
                 str(self.env.routing_db[workload]), "--cpus", str(cpu), "--metrics", "off",
-                "--binding-ttl", "0", "--backlog", str(BACKLOG)] + getattr(self.env, "edgeproxy_args", [])
+                "--binding-ttl", "0", "--backlog", str(BACKLOG), "--check-interval", "0",
+                "--eject-after", "0"] + getattr(self.env, "edgeproxy_args", [])
 
     def version(self):
         out = subprocess.run([self.env.bins["edgeproxy"], "--version"], capture_output=True,

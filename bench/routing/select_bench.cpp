@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "routing/address.hpp"
+#include "routing/health_view.hpp"
 #include "routing/registry.hpp"
 #include "routing/select.hpp"
 #include "routing/snapshot_build.hpp"
@@ -39,9 +40,16 @@ snapshot_ptr make(backend_registry& reg, int n, bool equal) {
     return build_snapshot(std::move(in), reg, rejected);
 }
 
-void run(benchmark::State& state, bool equal) {
+// `health`: with the health checker's view, as the proxy runs it: one backend in 16 out of
+// service and one in 16 in slow start.
+void run(benchmark::State& state, bool equal, bool health = false) {
     backend_registry reg;
     auto s = make(reg, static_cast<int>(state.range(0)), equal);
+    health_view view(reg.capacity(), panic_rule::fail_open);
+    for (const backend& b : s->backends) {
+        if (b.slot % 16 == 3) view.set(b.slot, health_view::out);
+        if (b.slot % 16 == 11) view.set(b.slot, 128);
+    }
     std::vector<std::uint32_t> live(s->slot_capacity, 0);
     std::mt19937 rng(7);
     if (!equal)
@@ -62,7 +70,8 @@ void run(benchmark::State& state, bool equal) {
     std::uint32_t pick = 12345;
     for (auto _ : state) {
         pick = pick * 1664525u + 1013904223u;
-        const backend* b = select_backend(*s, clients[pick >> 28], live, {}, r);
+        const backend* b =
+            select_backend(*s, clients[pick >> 28], live, {}, r, health ? &view : nullptr);
         benchmark::DoNotOptimize(b);
     }
     state.SetItemsProcessed(state.iterations());
@@ -77,5 +86,14 @@ void BM_select_backend_all_tied(benchmark::State& state) {
 
 }  // namespace
 
+void BM_select_backend_health(benchmark::State& state) {
+    run(state, false, true);
+}
+void BM_select_backend_all_tied_health(benchmark::State& state) {
+    run(state, true, true);
+}
+
 BENCHMARK(BM_select_backend)->Arg(10)->Arg(100)->Arg(1000);
+BENCHMARK(BM_select_backend_health)->Arg(10)->Arg(100)->Arg(1000);
+BENCHMARK(BM_select_backend_all_tied_health)->Arg(100);
 BENCHMARK(BM_select_backend_all_tied)->Arg(10)->Arg(100)->Arg(1000);

@@ -15,6 +15,7 @@
 #include "engine/control/status.hpp"
 #include "engine/control/status_page.hpp"
 #include "engine/control/systemd_notify.hpp"
+#include "engine/host/health_metrics.hpp"
 #include "engine/uring/clock.hpp"
 
 namespace edge::engine {
@@ -78,13 +79,13 @@ void control::block_signals() noexcept {
 control::control(setup s)
     : cfg_(*s.cfg),
       workers_(std::move(s.workers)),
+      health_(s.health),
       admin_(std::move(s.admin)),
       loader_(std::move(s.loader)),
       snap_(std::move(s.snapshot)),
       geo_db_(std::move(s.geo_db)),
       region_map_(std::move(s.region_map)),
       bindings_(s.bindings),
-      outbox_(workers_.size()),
       listener_owner_(s.listener_owner),
       control_sock_(std::move(s.control_sock)),
       argv_(std::move(s.argv)),
@@ -95,6 +96,9 @@ control::control(setup s)
       started_ms_(s.started_ms),
       snapshot_loaded_ms_(s.started_ms),
       geo_loaded_ms_(s.started_ms) {
+    consumers_ = workers_;
+    consumers_.insert(consumers_.end(), s.helpers.begin(), s.helpers.end());
+    outbox_.resize(consumers_.size());
     sigset_t set = handled_signals();
     signal_fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     stop_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -118,7 +122,7 @@ void control::stop() noexcept {
 // workers' inboxes
 
 void control::broadcast(const worker_message& m) noexcept {
-    for (std::size_t i = 0; i < workers_.size(); ++i)
+    for (std::size_t i = 0; i < consumers_.size(); ++i)
         outbox_[i].push_back(m);
     flush_outboxes();
 }
@@ -130,10 +134,10 @@ void control::send_to(unsigned i, worker_message m) noexcept {
 
 void control::flush_outboxes() noexcept {
     bool left = false;
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
+    for (std::size_t i = 0; i < consumers_.size(); ++i) {
         // The inbox holds 64 messages and a worker empties it on every wake-up: a full one means
         // a busy worker, and the rest waits here, in order, rather than in a sleep.
-        while (!outbox_[i].empty() && workers_[i]->post(outbox_[i].front()))
+        while (!outbox_[i].empty() && consumers_[i]->post(outbox_[i].front()))
             outbox_[i].pop_front();
         left |= !outbox_[i].empty();
     }
@@ -281,7 +285,7 @@ void control::publish(routing::snapshot_ptr snap, std::shared_ptr<const geo::dat
 void control::retire() noexcept {
     retire_armed_ = false;
     std::uint64_t acked = publication_;
-    for (const worker_core* w : workers_)
+    for (const worker_core* w : consumers_)
         acked = std::min(acked, w->publication());
     // Every worker has taken in publication `acked`: what it replaced is ours alone to free,
     // here, off the workers' loops; and the registry may reclaim slots of backends gone since.
@@ -366,6 +370,7 @@ void control::render_metrics(const admin_request& req, admin_response& res) cons
         page.only_backends = true;
     }
     render_prometheus(res.body, ws, snap_.get(), g, page);
+    if (health_) render_health_metrics(res.body, *health_, snap_.get(), page);
     if (access_log_ && !page.only_backends) access_log_->render_prometheus(res.body);
     if (tunnel_ && !page.only_backends) tunnel_->render_metrics(res.body);
 }
@@ -391,6 +396,7 @@ void control::render_status(admin_response& res) const {
     in.geo_loaded_ms = geo_loaded_ms_;
     in.routing = &rs;
     in.access = access_log_;
+    in.health = health_;
     in.started_ms = started_ms_;
     in.now_ms = realtime_ms();
     in.draining = draining();

@@ -24,6 +24,7 @@
 #include "engine/control/tunnel_control.hpp"
 #include "engine/control/takeover_server.hpp"
 #include "engine/host/config.hpp"
+#include "engine/host/health_board.hpp"
 #include "engine/host/listener_set.hpp"
 #include "engine/host/metrics.hpp"
 #include "engine/host/worker_core.hpp"
@@ -39,6 +40,10 @@ class control {
     struct setup {
         const config* cfg = nullptr;
         std::vector<worker_core*> workers;
+        /// Worker hosts that are not relay workers (the health checker's): they get every
+        /// table, drain and stop like the workers, but are not counted or scraped as workers.
+        std::vector<worker_core*> helpers;
+        const health_board* health = nullptr;  // null: no health checker
         std::optional<admin_server> admin;
         std::unique_ptr<table_loader> loader;
         // What the workers started with.
@@ -103,6 +108,8 @@ class control {
 
     const config& cfg_;
     std::vector<worker_core*> workers_;
+    std::vector<worker_core*> consumers_;  // workers_ and the helpers: every inbox we feed
+    const health_board* health_;
     std::optional<reactor> reactor_;
     std::optional<admin_server> admin_;
     std::unique_ptr<table_loader> loader_;
@@ -126,7 +133,7 @@ class control {
     bool check_again_ = false;  // a check was asked for while one ran
     bool retire_armed_ = false;
 
-    // Per worker: messages not yet taken by its inbox (it was full), oldest first.
+    // Per consumer: messages not yet taken by its inbox (it was full), oldest first.
     std::vector<std::deque<worker_message>> outbox_;
     bool flush_armed_ = false;
 

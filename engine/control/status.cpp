@@ -10,14 +10,16 @@
 #include "engine/access_log/access_log.hpp"
 #include "engine/codec/json_text.hpp"
 #include "engine/codec/utc_time.hpp"
+#include "engine/host/health_status.hpp"
+#include "engine/uring/clock.hpp"
 #include "routing/wg_peer_validation.hpp"
 
 namespace edge::engine {
 
 namespace {
 
-/// A backend's state as the operator set it in routing.db (health checks, once they exist,
-/// add the observed state beside it).
+/// A backend's state as the operator set it in routing.db (the health checker's view of it is
+/// beside it, in "check").
 const char* backend_state(const routing::backend& b) noexcept {
     if (!b.healthy) return "down";
     return b.draining ? "drain" : "up";
@@ -44,8 +46,9 @@ void value_or_null(json_writer& j, const std::optional<T>& v) {
 }
 
 /// A backend's health check: what routing.db configures for it (null: the proxy's defaults)
-/// and, once the health checker exists (its own issue), what it observed (null until then).
-void write_check(json_writer& j, const routing::snapshot& s, const routing::backend& b) {
+/// and its effective health on this POP and why (null when no checker runs).
+void write_check(json_writer& j, const routing::snapshot& s, const routing::backend& b,
+                 const backend_health_status* health) {
     j.key("check").begin_object();
     j.key("configured");
     if (b.health_check < 0 || static_cast<std::size_t>(b.health_check) >= s.health_checks.size()) {
@@ -69,7 +72,22 @@ void write_check(json_writer& j, const routing::snapshot& s, const routing::back
         value_or_null(j, hc.fall);
         j.end_object();
     }
-    j.key("state").null();
+    j.key("state");
+    if (health == nullptr) {
+        j.null();
+    } else {
+        j.begin_object();
+        j.key("state").value(health->state);
+        j.key("in_service").value(health->in_service);
+        j.key("why").value(health->why);
+        j.key("weight_percent").value(static_cast<std::uint64_t>(health->weight_percent));
+        j.key("for_ms").value(health->for_ms);
+        j.key("last_check_us").value(health->last_check_us);
+        j.key("checks_passed").value(health->checks_passed);
+        j.key("checks_failed").value(health->checks_failed);
+        j.key("ejections").value(health->ejections);
+        j.end_object();
+    }
     j.end_object();
 }
 
@@ -211,6 +229,9 @@ void write_backends(json_writer& j, const status_inputs& in) {
     std::map<std::string, region_count> regions;
     j.key("backends").begin_array();
     if (in.snap != nullptr) {
+        std::vector<backend_health_status> health;
+        if (in.health != nullptr)
+            health = describe_health(in.health, in.snap->backends, monotonic_coarse_ms());
         for (const routing::backend& b : in.snap->backends) {
             backend_totals t = totals(in.workers, b.slot);
             std::uint32_t live = b.shared ? b.shared->live.load(std::memory_order_relaxed) : 0;
@@ -237,7 +258,10 @@ void write_backends(json_writer& j, const status_inputs& in) {
             j.end_object();
             j.key("bytes_up").value(t.bytes_up);
             j.key("bytes_down").value(t.bytes_down);
-            write_check(j, *in.snap, b);
+            write_check(j, *in.snap, b,
+                        health.empty()
+                            ? nullptr
+                            : &health[static_cast<std::size_t>(&b - in.snap->backends.data())]);
             j.end_object();
             region_count& rc = regions[region];
             ++rc.backends;
@@ -273,11 +297,14 @@ void write_extras(json_writer& j, const status_inputs& in) {
         j.key("dropped_write_error").value(in.access->dropped_write());
         j.end_object();
     }
-    // What routing.db configures for health checks and the WireGuard tunnel, with the places
-    // where their runtime state goes (null, false) until those parts run, so that readers
-    // (edgectl status, the page, scripts) need no change when they do.
+    // Health checks (each backend's own state is in its "check"); what routing.db configures for
+    // the WireGuard tunnel, with the places where its runtime state goes (null, false) until that
+    // part runs, so that readers (edgectl status, the page, scripts) need no change when it does.
     j.key("health_checks").begin_object();
-    j.key("enabled").value(false);
+    j.key("enabled").value(in.health != nullptr);
+    j.key("active").value(in.health != nullptr && in.health->active());
+    j.key("passive").value(in.health != nullptr && in.health->passive());
+    j.key("panic").value(health_panic(in.health));
     j.end_object();
     j.key("wireguard").begin_object();
     j.key("enabled").value(false);

@@ -4,9 +4,10 @@
 // in force (its generation and when it was loaded), every backend with the inputs of its tier
 // and score (region, country, weight, soft and hard limits), its configured health and drain,
 // live and total connections, connect failures and bytes; per-region counts; the GeoIP
-// database in force; the access log; the configured health checks and WireGuard peers, with
-// null where their runtime state goes once those parts run. `edgectl status` and the status page
-// (GET /) read it. Rendered on the control thread, per request.
+// database in force; the access log; each backend's configured health check and its effective
+// health on this POP and why (engine/host/health_status.hpp); WireGuard peers, with null where
+// their runtime state goes once that part runs. `edgectl status` and the status page (GET /) read
+// it. Rendered on the control thread, per request.
 
 #include <cstdint>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "base/socket_address.hpp"
+#include "engine/host/health_board.hpp"
 #include "engine/host/listener_set.hpp"
 #include "engine/host/metrics.hpp"
 #include "geo/database.hpp"
@@ -39,8 +41,9 @@ struct status_inputs {
     std::int64_t geo_loaded_ms = 0;
     const routing_stats* routing = nullptr;
     const access_log* access = nullptr;
-    std::int64_t started_ms = 0;  // realtime ms at start-up
-    std::int64_t now_ms = 0;      // realtime ms now
+    const health_board* health = nullptr;  // null: no health checker runs
+    std::int64_t started_ms = 0;           // realtime ms at start-up
+    std::int64_t now_ms = 0;               // realtime ms now
     bool draining = false;
 };
 

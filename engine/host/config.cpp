@@ -53,6 +53,12 @@ milliseconds need_duration(std::string_view what, std::string_view v) {
     return *d;
 }
 
+milliseconds need_duration_min(std::string_view what, std::string_view v, std::int64_t min_ms) {
+    milliseconds d = need_duration(what, v);
+    if (d.count() < min_ms) throw config_error(fmt::format("{}: at least {}ms", what, min_ms));
+    return d;
+}
+
 template <class T>
 T need_uint(std::string_view what, std::string_view v, T min, T max) {
     auto n = parse_uint<T>(v);
@@ -251,6 +257,84 @@ const option_spec options[] = {
          } else {
              c.busy_poll = need_duration("--busy-poll", v);
          }
+     }},
+    // ---- health checks (issue 14; README "Health checks") ----
+    {"--check-interval", nullptr, "DURATION",
+     "active health check of each backend this often; 0: none (but backends whose "
+     "health_checks row sets an interval). Default 2s",
+     [](config& c, std::string_view v, bool) {
+         c.health.interval = need_duration("--check-interval", v);
+         if (c.health.interval.count() != 0 && c.health.interval.count() < 100)
+             throw config_error("--check-interval: at least 100ms (or 0: no checks)");
+     }},
+    {"--check-timeout", nullptr, "DURATION",
+     "a check's connect and reply must finish within this (at most the interval). Default 1s",
+     [](config& c, std::string_view v, bool) {
+         c.health.timeout = need_duration_min("--check-timeout", v, 10);
+     }},
+    {"--check-rise", nullptr, "N", "passed checks in a row that bring a backend up. Default 2",
+     [](config& c, std::string_view v, bool) {
+         c.health.rise = need_uint<std::uint32_t>("--check-rise", v, 1, 1000);
+     }},
+    {"--check-fall", nullptr, "N", "failed checks in a row that take a backend down. Default 3",
+     [](config& c, std::string_view v, bool) {
+         c.health.fall = need_uint<std::uint32_t>("--check-fall", v, 1, 1000);
+     }},
+    {"--check-jitter", nullptr, "DURATION",
+     "each interval moves by up to +/- half of this at random. Default a tenth of the interval",
+     [](config& c, std::string_view v, bool) {
+         c.health.jitter = need_duration("--check-jitter", v);
+     }},
+    {"--check-fast-interval", nullptr, "DURATION",
+     "interval while a backend's state is changing (a first failure, a first pass). Default "
+     "500ms",
+     [](config& c, std::string_view v, bool) {
+         c.health.fast_interval = need_duration_min("--check-fast-interval", v, 10);
+     }},
+    {"--check-down-interval", nullptr, "DURATION", "interval while a backend is down. Default 4s",
+     [](config& c, std::string_view v, bool) {
+         c.health.down_interval = need_duration_min("--check-down-interval", v, 10);
+     }},
+    {"--check-concurrency", nullptr, "N", "health checks in flight at once. Default 256",
+     [](config& c, std::string_view v, bool) {
+         c.health.concurrency = need_uint<std::uint32_t>("--check-concurrency", v, 1, 65536);
+     }},
+    {"--eject-after", nullptr, "N",
+     "eject a backend after N failures in a row in live traffic (connects refused, "
+     "unreachable, timed out; resets); 0: no passive ejection. Default 5",
+     [](config& c, std::string_view v, bool) {
+         c.health.eject_after = need_uint<std::uint32_t>("--eject-after", v, 0, 1000000);
+     }},
+    {"--eject-time", nullptr, "DURATION",
+     "the first ejection's length; the n-th in a row lasts n times this. Default 30s",
+     [](config& c, std::string_view v, bool) {
+         c.health.eject_time = need_duration_min("--eject-time", v, 10);
+     }},
+    {"--eject-max-time", nullptr, "DURATION", "the longest ejection. Default 300s",
+     [](config& c, std::string_view v, bool) {
+         c.health.eject_max_time = need_duration("--eject-max-time", v);
+     }},
+    {"--eject-max-percent", nullptr, "P",
+     "at most P% of the selectable backends ejected at once (always at least one). Default 50",
+     [](config& c, std::string_view v, bool) {
+         c.health.eject_max_percent = need_uint<std::uint32_t>("--eject-max-percent", v, 0, 100);
+     }},
+    {"--slow-start", nullptr, "DURATION",
+     "a backend back in service ramps from 1% to its full weight over this; 0: at once. "
+     "Default 10s",
+     [](config& c, std::string_view v, bool) {
+         c.health.slow_start = need_duration("--slow-start", v);
+     }},
+    {"--health-panic", nullptr, "open|closed",
+     "when no backend is in service: send clients to all of them as if unchecked (open), or "
+     "refuse them (closed). Default open",
+     [](config& c, std::string_view v, bool) {
+         if (v == "open")
+             c.health.panic = routing::panic_rule::fail_open;
+         else if (v == "closed")
+             c.health.panic = routing::panic_rule::fail_closed;
+         else
+             throw config_error(fmt::format("--health-panic: '{}' is not open or closed", v));
      }},
     {"--log-level", nullptr, "LEVEL",
      "debug, info, warn, error or off (env DEBUG=1: debug). Default info",

@@ -12,6 +12,7 @@
 
 #include "base/log.hpp"
 #include "base/socket_address.hpp"
+#include "engine/host/health_options.hpp"
 
 namespace edge::engine {
 
@@ -53,6 +54,7 @@ struct config {
     milliseconds reload_interval{1000};         // --reload-interval: routing.db change checks
     milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
     std::uint32_t max_bindings = 1u << 20;      // --max-bindings
+    health_options health;                      // --check-*, --eject-*, --slow-start, --health-panic
     log::level log_level = log::level::info;    // --log-level
     std::string access_log;                     // --access-log DEST ("": off)
     bool access_log_json = false;               // --access-log-format json (else text)

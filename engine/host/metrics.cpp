@@ -385,4 +385,8 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
     connect_histogram("edge_backend_latency_ms", latency_bounds_ms, 1e3);
 }
 
+std::string prometheus_escape(const std::string& s) {
+    return escape(s);
+}
+
 }  // namespace edge::engine

@@ -199,4 +199,7 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
                        const routing::snapshot* snap, const process_gauges& proc,
                        const backend_page& page = {});
 
+/// `s` as a Prometheus label value (backslash, double quote and newline escaped). Any thread.
+std::string prometheus_escape(const std::string& s);
+
 }  // namespace edge::engine

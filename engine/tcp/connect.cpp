@@ -14,6 +14,7 @@
 
 #include "base/log.hpp"
 #include "engine/codec/proxy_protocol.hpp"
+#include "engine/host/connect_error.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
 #include "engine/uring/clock.hpp"
 #include "geo/ip_address.hpp"
@@ -22,6 +23,9 @@
 namespace edge::engine {
 
 static_assert(sizeof(proxy_out::bytes) >= proxy_max_formatted_length);
+static_assert(std::size_t(connect_failure::count_) == std::size_t(passive_failure::count_) &&
+                  std::size_t(connect_failure::timeout) == std::size_t(passive_failure::timeout),
+              "a connect failure's reason is passed on as the passive failure's");
 
 namespace {
 
@@ -29,27 +33,6 @@ const routing::backend* find_slot(const routing::snapshot* s, std::uint32_t slot
     if (s == nullptr) return nullptr;
     if (slot >= s->index_by_slot.size() || s->index_by_slot[slot] < 0) return nullptr;
     return &s->backends[static_cast<std::size_t>(s->index_by_slot[slot])];
-}
-
-/// Why a connect failed, as the per-backend metric labels it.
-connect_failure classify_connect_error(int err) noexcept {
-    switch (err) {
-        case ECONNREFUSED:
-            return connect_failure::refused;
-        case ENETUNREACH:
-        case EHOSTUNREACH:
-        case ENETDOWN:
-        case EHOSTDOWN:
-            return connect_failure::unreachable;
-        case ECONNRESET:
-        case ECONNABORTED:
-            return connect_failure::reset;
-        case ECANCELED:  // the linked timeout fired
-        case ETIMEDOUT:  // the kernel's own SYN retries ran out first
-            return connect_failure::timeout;
-        default:
-            return connect_failure::other;
-    }
 }
 
 }  // namespace
@@ -161,14 +144,15 @@ void tcp_proxy::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         if (check_binding) {
             check_binding = false;
             if (auto had = bindings_->lookup(client, now_ms)) {
-                b = routing::bound_backend(*snap_, had->slot, had->generation);
-                if (b == nullptr) bindings_->forget(client, *had);  // removed or unhealthy
+                b = routing::bound_backend(*snap_, had->slot, had->generation, health_);
+                if (b == nullptr) bindings_->forget(client, *had);  // removed, unhealthy or out
                 bound = keep_binding = b != nullptr;
             }
         }
         if (b == nullptr)
             b = routing::select_backend(*snap_, client_location, live_by_slot_,
-                                        std::span<const std::uint32_t>(skip, nskip), selection_);
+                                        std::span<const std::uint32_t>(skip, nskip), selection_,
+                                        health_);
         if (b == nullptr) break;
         if (!routing::try_reserve(*b)) {
             // At hard_limit, or another worker filled it between the score and the
@@ -220,9 +204,10 @@ void tcp_proxy::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         reject_conn(slot, cn, reject_reason::connect_failed);
         return;
     }
+    // Out of service counts as unhealthy here (--health-panic closed leaves clients nowhere).
     bool any_healthy = false;
     for (const routing::backend& b : snap_->backends)
-        any_healthy |= b.healthy;
+        any_healthy |= b.healthy && !(health_ && health_->is_out(b.slot));
     reject_conn(slot, cn, any_healthy ? reject_reason::capacity : reject_reason::no_backend);
 }
 
@@ -233,6 +218,7 @@ void tcp_proxy::on_connect(std::uint32_t slot, conn& cn, const completion& c) no
         return;
     }
     if (c.res == 0) {
+        if (passive_) passive_->on_success(cn.backend_slot);
         std::uint64_t us = (monotonic_ns() - cn.connect_start_ns) / 1000;
         metrics_.record_connect_latency(cn.backend_slot, us);
         if (log_ring_) trace_connected(slot, us);
@@ -246,6 +232,8 @@ void tcp_proxy::on_connect(std::uint32_t slot, conn& cn, const completion& c) no
     if (cn.backend_slot < metrics_.backend_capacity)
         metrics_.backends[cn.backend_slot].connect_failures[std::size_t(why)].add();
     log_connect_failure(cn, -c.res, why == connect_failure::timeout && c.res == -ECANCELED);
+    // connect_failure and passive_failure list the same reasons in the same order.
+    report_backend_failure(cn, static_cast<passive_failure>(why));
     if (log_ring_) trace_connect_failed(slot, why == connect_failure::timeout);
     ::close(cn.fd[1]);  // the linked timeout does not use the socket; closing it now is safe
     cn.fd[1] = -1;
@@ -287,6 +275,12 @@ void tcp_proxy::on_connect_timeout(std::uint32_t slot, conn& cn) noexcept {
     // finished first. Either way the connect's own CQE carries the outcome.
     --cn.pending;
     if (cn.state == conn_state::closing) op_done(slot, cn);
+}
+
+void tcp_proxy::report_backend_failure(const conn& cn, passive_failure why) noexcept {
+    if (passive_ == nullptr) return;
+    passive_->on_failure(core_.io(), make_tag<family>(tcp_op::health_report, 0, 0), cn.backend_slot,
+                         cn.backend_generation, why);
 }
 
 void tcp_proxy::release_backend(conn& cn) noexcept {

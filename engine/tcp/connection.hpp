@@ -43,6 +43,7 @@ enum class tcp_op : std::uint8_t {
     proxy_send,       // the PROXY header written to a backend before the client's bytes
     cancel,           // an async cancel we issued (posts only on failure)
     close,            // close of a connection's socket (posts only on failure)
+    health_report,    // a passive failure report to the health checker (posts only on failure)
 };
 
 enum class conn_state : std::uint8_t { awaiting_header, accepted, connecting, relaying, closing };

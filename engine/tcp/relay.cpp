@@ -254,6 +254,9 @@ void tcp_proxy::pass_eof(std::uint32_t slot, conn& cn, unsigned half) noexcept {
 void tcp_proxy::close_conn(std::uint32_t slot, conn& cn, close_reason why) noexcept {
     if (cn.state == conn_state::closing) return;
     metrics_.closed[std::size_t(why)].add();
+    // A backend that resets or fails proxied connections counts towards its passive ejection.
+    if (why == close_reason::backend_error && cn.state == conn_state::relaying)
+        report_backend_failure(cn, passive_failure::reset);
     if (log_ring_) trace_end(slot, to_termination(why));
     if (is_abort(why)) cn.abort = true;
     begin_close(slot, cn);

@@ -36,6 +36,8 @@ tcp_proxy::tcp_proxy(worker_core& core, setup&& s)
       setup_(std::move(s)),
       gate_(core, family, setup_.listeners, setup_.listener_owner, setup_.conn_limit),
       bindings_(setup_.bindings),
+      health_(setup_.health),
+      passive_(setup_.passive),
       log_ring_(setup_.access_log),
       snap_(std::move(setup_.snapshot)),
       geo_db_(std::move(setup_.geo_db)),
@@ -110,11 +112,15 @@ void tcp_proxy::on_completion(const completion& c) noexcept {
             return;
         case tcp_op::cancel:
         case tcp_op::close:
+        case tcp_op::health_report:
             // Posted only on failure (CQE_SKIP_SUCCESS). A cancel that found nothing is normal
             // (the request had already finished); a failed close leaks nothing we can recover.
             if (c.res < 0 && c.res != -ENOENT && c.res != -EALREADY)
                 log::debug("{} failed: {}",
-                           t.op == std::uint8_t(tcp_op::cancel) ? "cancel" : "close", -c.res);
+                           t.op == std::uint8_t(tcp_op::cancel)  ? "cancel"
+                           : t.op == std::uint8_t(tcp_op::close) ? "close"
+                                                                 : "health report",
+                           -c.res);
             return;
         default:
             break;

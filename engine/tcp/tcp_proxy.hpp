@@ -17,6 +17,7 @@
 
 #include "engine/host/access_record.hpp"
 #include "engine/host/listener_set.hpp"
+#include "engine/host/passive_reports.hpp"
 #include "engine/host/record_ring.hpp"
 #include "engine/host/worker_core.hpp"
 #include "engine/host/worker_message.hpp"
@@ -30,6 +31,7 @@
 #include "geo/lookup_cache.hpp"
 #include "geo/region_map.hpp"
 #include "routing/bindings.hpp"
+#include "routing/health_view.hpp"
 #include "routing/select.hpp"
 #include "routing/types.hpp"
 
@@ -50,6 +52,10 @@ class tcp_proxy {
         routing::binding_table* bindings = nullptr;   // shared by all workers; null: no affinity
         std::shared_ptr<const geo::database> geo_db;  // null: no GeoIP
         std::shared_ptr<const geo::region_map> region_map;
+        /// This POP's effective backend health (the health checker's); null: no checks.
+        const routing::health_view* health = nullptr;
+        /// Where connect failures and resets are counted for passive ejection; null: none.
+        passive_reports* passive = nullptr;
         /// This worker's access log ring (engine/access_log); null: no access log.
         record_ring* access_log = nullptr;
     };
@@ -91,6 +97,8 @@ class tcp_proxy {
     void on_connect_timeout(std::uint32_t slot, conn& cn) noexcept;
     void log_connect_failure(const conn& cn, int err, bool timed_out) noexcept;
     void release_backend(conn& cn) noexcept;
+    /// Counts a failure of the connection's backend towards its passive ejection.
+    void report_backend_failure(const conn& cn, passive_failure why) noexcept;
 
     // ---- relay.cpp: receive, send, EOF, close ----
     void start_relay(std::uint32_t slot, conn& cn) noexcept;
@@ -151,6 +159,11 @@ class tcp_proxy {
     // Sanctioned sharing (design §3): the one client-affinity table of all workers, locked per
     // shard, touched once per new connection (routing/bindings.hpp).
     routing::binding_table* const bindings_;
+    // Sanctioned sharing (design §3): the health checker's per-backend view, read by selection
+    // (routing/health_view.hpp), and the per-backend failure counts every worker adds to
+    // (engine/host/passive_reports.hpp). Each names its rule where it lives.
+    const routing::health_view* const health_;
+    passive_reports* const passive_;
 
     buf_ring* pool_ = nullptr;
     std::optional<buffer_store> store_;

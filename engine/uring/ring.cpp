@@ -172,6 +172,7 @@ result<ring_features, probe_error> probe_ring_features() noexcept {
             {IORING_OP_CLOSE, "IORING_OP_CLOSE"},
             {IORING_OP_READ, "IORING_OP_READ"},
             {IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT"},
+            {IORING_OP_MSG_RING, "IORING_OP_MSG_RING"},
         };
         for (const need& n : needed)
             if (!io_uring_opcode_supported(probe, n.op)) {
@@ -368,6 +369,18 @@ void ring::prep_timeout(const __kernel_timespec* ts, std::uint64_t tag) noexcept
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_timeout(sqe, const_cast<__kernel_timespec*>(ts), 0, 0);
     sqe->user_data = tag;
+}
+
+void ring::prep_msg_ring(int target_ring_fd, std::uint32_t value, std::uint64_t data,
+                         std::uint64_t tag) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_msg_ring(sqe, target_ring_fd, value, data, 0);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    sqe->user_data = tag;
+}
+
+int ring::fd() const noexcept {
+    return std::launder(reinterpret_cast<const io_uring*>(storage_))->ring_fd;
 }
 
 void ring::prep_read_provided(int fd, std::uint16_t group, unsigned max_len,

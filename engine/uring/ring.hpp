@@ -145,6 +145,11 @@ class ring {
     void prep_read(int fd, void* buf, unsigned len, std::uint64_t tag) noexcept;
     /// A one-shot timeout that completes after `ts` (relative).
     void prep_timeout(const __kernel_timespec* ts, std::uint64_t tag) noexcept;
+    /// Posts a CQE {user_data `data`, res `value`} to the ring whose fd is `target_ring_fd`
+    /// (IORING_OP_MSG_RING: another thread's ring wakes without a syscall of ours). This ring
+    /// gets a CQE tagged `tag` only if the message could not be posted.
+    void prep_msg_ring(int target_ring_fd, std::uint32_t value, std::uint64_t data,
+                       std::uint64_t tag) noexcept;
     /// read(2) into a buffer of group `group` (the kernel picks it; the CQE names it): one
     /// packet of a TUN device per completion.
     void prep_read_provided(int fd, std::uint16_t group, unsigned max_len,
@@ -172,6 +177,9 @@ class ring {
     /// Registers a provided-buffer ring (memory owned by the caller, page aligned).
     result<void> register_buf_ring(void* ring_mem, unsigned entries, std::uint16_t group) noexcept;
     void unregister_buf_ring(std::uint16_t group) noexcept;
+
+    /// This ring's file descriptor, for others' prep_msg_ring. Any thread.
+    int fd() const noexcept;
 
     /// Count of io_uring_enter calls made by submit/submit_and_wait, for metrics.
     std::uint64_t enter_calls() const noexcept { return enter_calls_; }

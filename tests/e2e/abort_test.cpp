@@ -102,6 +102,9 @@ class scripted_backend {
 };
 
 const std::string partial_reply(100000, 'r');
+// No active health checks: the scripted backend serves one connection at a time, and a check's
+// would take the script's turn.
+const std::vector<std::string> no_checks{"--check-interval", "0"};
 
 }  // namespace
 
@@ -115,7 +118,7 @@ TEST_CASE("a backend that resets mid-response: the client reads the bytes sent, 
         reset_close(c);
     });
     write_routing_db(dir.file("routing.db"), {{"b", backend.port()}});
-    proxy_process proxy(dir, {dir.file("routing.db"), 1});
+    proxy_process proxy(dir, {dir.file("routing.db"), 1, no_checks});
     unique_fd client = connect_tcp(proxy.port());
     REQUIRE(send_all(client.get(), "GET"));
     drained d = read_to_end(client.get());
@@ -135,7 +138,7 @@ TEST_CASE("a backend that finishes with a FIN: the client reads everything, then
         read_to_end(c.get());
     });
     write_routing_db(dir.file("routing.db"), {{"b", backend.port()}});
-    proxy_process proxy(dir, {dir.file("routing.db"), 1});
+    proxy_process proxy(dir, {dir.file("routing.db"), 1, no_checks});
     unique_fd client = connect_tcp(proxy.port());
     REQUIRE(send_all(client.get(), "GET"));
     drained d = read_to_end(client.get());
@@ -150,7 +153,7 @@ TEST_CASE("a client that resets mid-upload: the backend reads a reset, not a cle
     auto seen_future = seen.get_future();
     scripted_backend backend([&seen](unique_fd& c) { seen.set_value(read_to_end(c.get())); });
     write_routing_db(dir.file("routing.db"), {{"b", backend.port()}});
-    proxy_process proxy(dir, {dir.file("routing.db"), 1});
+    proxy_process proxy(dir, {dir.file("routing.db"), 1, no_checks});
     unique_fd client = connect_tcp(proxy.port());
     REQUIRE(send_all(client.get(), std::string(50000, 'u')));
     std::this_thread::sleep_for(100ms);
@@ -164,7 +167,7 @@ TEST_CASE("fault: clients vanishing with RST mid-transfer leave the others and t
     temp_dir dir;
     test_backend echo(test_backend::mode::echo);
     write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
-    proxy_process proxy(dir, {dir.file("routing.db"), 1});
+    proxy_process proxy(dir, {dir.file("routing.db"), 1, no_checks});
     unique_fd steady = connect_tcp(proxy.port());
     REQUIRE(steady);
     const std::string chunk = random_bytes(256 * 1024, 7);

@@ -41,10 +41,12 @@ TEST_CASE("send-proxy: v1 and v2 headers with the client's address precede its b
     write_routing_db(dir.file("routing.db"), {{"b", b.port()}});
     std::string edgectl = env_or_empty("EDGECTL_BIN");
     REQUIRE_FALSE(edgectl.empty());
+    // No active health checks: the backend records every connection, and a check's would be
+    // among them.
     proxy_process proxy(dir, {dir.file("routing.db"),
                               1,
                               {"--listen-proxy", "127.0.0.1:0", "--reload-interval", "200ms",
-                               "--binding-ttl", "0"}});
+                               "--binding-ttl", "0", "--check-interval", "0"}});
     std::string payload = random_bytes(5000, 8);
 
     // Off: the bytes arrive as sent.

@@ -68,7 +68,10 @@ TEST_CASE("GET /status: the process, the table in force and what each backend di
              "endpoint TEXT, allowed_ips TEXT NOT NULL DEFAULT '', persistent_keepalive INTEGER);"
              "INSERT INTO wg_peers VALUES ('AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=', NULL, "
              "'192.0.2.1:51820', '10.9.0.0/24', 25);");
-    proxy_process proxy(dir, {dir.file("routing.db"), 2, {"--region", "eu", "--binding-ttl", "0"}});
+    // Passive ejection off: every client tries `dead` and fails over (its count stays exact).
+    proxy_process proxy(dir, {dir.file("routing.db"),
+                              2,
+                              {"--region", "eu", "--binding-ttl", "0", "--eject-after", "0"}});
     for (int i = 0; i < 6; ++i)
         CHECK(first_line_through(proxy.port(), "", "hello\n") == "hello");
     unique_fd held = connect_tcp(proxy.port());
@@ -101,8 +104,11 @@ TEST_CASE("GET /status: the process, the table in force and what each backend di
     CHECK(s["connections"]["current"] == 1);
     CHECK(s["geoip"].is_null());
     CHECK(s["access_log"].is_null());
-    // Configured health checks and WireGuard peers, with their runtime state not yet there.
-    CHECK(s["health_checks"]["enabled"] == false);
+    // Health checks run (active; passive ejection is off here); WireGuard peers as configured,
+    // their runtime state not yet there.
+    CHECK(s["health_checks"]["enabled"] == true);
+    CHECK(s["health_checks"]["active"] == true);
+    CHECK(s["health_checks"]["passive"] == false);
     CHECK(s["wireguard"]["enabled"] == false);
     REQUIRE(s["wireguard"]["peers"].size() == 1);
     const json& peer = s["wireguard"]["peers"][0];
@@ -133,7 +139,11 @@ TEST_CASE("GET /status: the process, the table in force and what each backend di
     CHECK(ja["check"]["configured"]["http_status_max"] == 299);
     CHECK(ja["check"]["configured"]["interval_ms"] == 2000);
     CHECK(ja["check"]["configured"]["rise"].is_null());
-    CHECK(ja["check"]["state"].is_null());
+    // Its effective health on this POP and why (its echo backend answers /health with the
+    // request itself, so its check may have failed by now).
+    CHECK(ja["check"]["state"]["state"].is_string());
+    CHECK(ja["check"]["state"]["why"].is_string());
+    CHECK((*backend(s, "down"))["check"]["state"]["state"] == "disabled");
     const json& jd = *backend(s, "dead");
     CHECK(jd["check"]["configured"].is_null());  // the proxy's defaults
     CHECK(jd["connect_failures"] == 7);

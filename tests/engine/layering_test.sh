@@ -37,6 +37,7 @@ check engine/netdev engine/codec base
 check engine/tunnel engine/host engine/uring engine/codec wg base
 check engine/host engine/uring engine/codec routing geo wg base
 check engine/tcp engine/host engine/uring engine/codec routing geo base
+check engine/health engine/host engine/uring engine/codec routing geo base
 check engine/access_log engine/host engine/uring engine/codec geo base
 check engine/control engine/access_log engine/host engine/uring engine/codec engine/netdev routing geo wg base
 
@@ -45,6 +46,8 @@ check engine/control engine/access_log engine/host engine/uring engine/codec eng
 if grep -rn '#include "engine/control/' engine/tcp; then fail=1; fi
 if grep -rn '#include "engine/tcp/' engine/control engine/access_log; then fail=1; fi
 if grep -rn '#include "engine/access_log/' engine/tcp engine/host; then fail=1; fi
+if grep -rn '#include "engine/health/' engine/tcp engine/control engine/host engine/access_log; then fail=1; fi
+if grep -rn '#include "engine/tcp/\|#include "engine/control/\|#include "engine/access_log/' engine/health; then fail=1; fi
 if grep -rln '#include "engine/' routing geo wg base 2>/dev/null; then fail=1; fi
 
 [ $fail -eq 0 ] && echo "layering: every include follows the parts' direction"

@@ -53,7 +53,7 @@ unique_fd listen_loopback(std::uint16_t& port, int backlog, bool ipv6 = false) {
         a6->sin6_addr = in6addr_loopback;
         len = sizeof(sockaddr_in6);
     } else {
-        *reinterpret_cast<sockaddr_in*>(&ss) = loopback(0);
+        *reinterpret_cast<sockaddr_in*>(&ss) = loopback(port);
         len = sizeof(sockaddr_in);
     }
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0 ||
@@ -223,6 +223,12 @@ void test_backend::stop_listening() {
     if (acceptor_.joinable()) acceptor_.join();
     listener_.reset();
     stop_ = false;
+}
+
+void test_backend::listen_again() {
+    std::uint16_t port = port_;
+    listener_ = listen_loopback(port, 4096);
+    acceptor_ = std::thread([this] { accept_loop(); });
 }
 
 std::vector<std::string> test_backend::received() const {

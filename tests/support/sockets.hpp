@@ -76,6 +76,8 @@ class test_backend {
     std::vector<std::string> received() const;
     /// Stops accepting and closes the listener (later connects are refused).
     void stop_listening();
+    /// Listens again on the same port after stop_listening() (a restarted backend; IPv4).
+    void listen_again();
 
   private:
     void accept_loop();

@@ -90,14 +90,29 @@ void print_summary(const json& s) {
     fmt::print("\n");
 }
 
+// The health checker's view of a backend ("-" when none runs): its state, and why when it is
+// not plain "up".
+std::string health_cell(const json& b, std::vector<std::string>& reasons) {
+    const json* h = b.contains("check") && b["check"].is_object() && b["check"].contains("state")
+                        ? &b["check"]["state"]
+                        : nullptr;
+    if (h == nullptr || !h->is_object()) return "-";
+    std::string state = cell((*h)["state"]);
+    if (state != "up" && (*h).contains("why"))
+        reasons.push_back(fmt::format("{}: {}", cell(b["id"]), cell((*h)["why"])));
+    return state;
+}
+
 void print_backends(const json& s) {
     std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> reasons;
     for (const json& b : s["backends"]) {
         rows.push_back({cell(b["id"]), cell(b["app"]), cell(b["address"]), cell(b["region"]),
                         cell(b["country"]), b["weight"].dump(), b["soft_limit"].dump(),
                         b["hard_limit"].get<long long>() ? b["hard_limit"].dump() : "-",
-                        cell(b["state"]), b["live"].dump(), b["connections_total"].dump(),
-                        b["connect_failures"].dump(), human_bytes(b["bytes_up"].get<double>()),
+                        cell(b["state"]), health_cell(b, reasons), b["live"].dump(),
+                        b["connections_total"].dump(), b["connect_failures"].dump(),
+                        human_bytes(b["bytes_up"].get<double>()),
                         human_bytes(b["bytes_down"].get<double>())});
     }
     if (rows.empty()) {
@@ -105,8 +120,11 @@ void print_backends(const json& s) {
         return;
     }
     print_table({"ID", "APP", "ADDRESS", "REGION", "COUNTRY", "WEIGHT", "SOFT", "HARD", "STATE",
-                 "LIVE", "TOTAL", "FAILED", "BYTES_UP", "BYTES_DOWN"},
+                 "HEALTH", "LIVE", "TOTAL", "FAILED", "BYTES_UP", "BYTES_DOWN"},
                 rows);
+    // Why each backend that is not plainly up on this POP is where it is.
+    for (const std::string& r : reasons)
+        fmt::print("  {}\n", r);
 }
 
 }  // namespace
@@ -114,8 +132,9 @@ void print_backends(const json& s) {
 const char* status_usage() {
     return "  status [--admin ADDR] [--token-file PATH] [--json]\n"
            "                        what a running edgeproxy holds: process, routing table in\n"
-           "                        force, every backend's state and counters (default admin\n"
-           "                        address 127.0.0.1:9090; env EDGECTL_ADMIN)";
+           "                        force, every backend's state, health on this POP (and why)\n"
+           "                        and counters (default admin address 127.0.0.1:9090; env\n"
+           "                        EDGECTL_ADMIN)";
 }
 
 int run_status(const args& a) {
