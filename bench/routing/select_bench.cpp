@@ -1,7 +1,7 @@
 // select_backend among 10, 100 and 1,000 backends, as a worker runs it for each new connection:
 // mixed regions and countries, the worker's own live counts, some hard limits, an empty skip list.
-// The "ties" variant has every backend idle, equal and in one country, the worst case for tie
-// spreading.
+// The "all_tied" variant has every backend idle, equal and in one country, the worst case for tie
+// spreading; "all_tied_weighted" the same with weights 1–4 (ties shared by weight).
 
 #include <benchmark/benchmark.h>
 
@@ -17,7 +17,9 @@ namespace {
 
 using namespace edge::routing;
 
-snapshot_ptr make(backend_registry& reg, int n, bool equal) {
+// `equal`: every backend idle, alike and in one country (all tie); `weighted`: the same with
+// weights 1–4, so that ties are shared by weight.
+snapshot_ptr make(backend_registry& reg, int n, bool equal, bool weighted = false) {
     static const char* regions[] = {"sa", "us", "eu", "ap", "af"};
     static const char* countries[] = {"BR", "AR", "US", "CA", "DE", "FR", "JP", "SG", "ZA", "NG"};
     snapshot_input in;
@@ -30,7 +32,7 @@ snapshot_ptr make(backend_registry& reg, int n, bool equal) {
         b.country = *edge::geo::country_code::parse(countries[c]);
         b.region = *edge::geo::region_code::parse(regions[c / 2]);
         b.address = *edge::parse_ip_literal("10.0.0.1", static_cast<std::uint16_t>(1000 + i));
-        b.weight = equal ? 1 : 1 + rng() % 4;
+        b.weight = equal && !weighted ? 1 : 1 + rng() % 4;
         b.soft_limit = equal ? 100 : 50 + rng() % 200;
         b.hard_limit = (!equal && i % 4 == 0) ? 1000 : 0;
         in.backends.push_back(std::move(b));
@@ -39,9 +41,9 @@ snapshot_ptr make(backend_registry& reg, int n, bool equal) {
     return build_snapshot(std::move(in), reg, rejected);
 }
 
-void run(benchmark::State& state, bool equal) {
+void run(benchmark::State& state, bool equal, bool weighted = false) {
     backend_registry reg;
-    auto s = make(reg, static_cast<int>(state.range(0)), equal);
+    auto s = make(reg, static_cast<int>(state.range(0)), equal, weighted);
     std::vector<std::uint32_t> live(s->slot_capacity, 0);
     std::mt19937 rng(7);
     if (!equal)
@@ -74,8 +76,12 @@ void BM_select_backend(benchmark::State& state) {
 void BM_select_backend_all_tied(benchmark::State& state) {
     run(state, true);
 }
+void BM_select_backend_all_tied_weighted(benchmark::State& state) {
+    run(state, true, true);
+}
 
 }  // namespace
 
 BENCHMARK(BM_select_backend)->Arg(10)->Arg(100)->Arg(1000);
 BENCHMARK(BM_select_backend_all_tied)->Arg(10)->Arg(100)->Arg(1000);
+BENCHMARK(BM_select_backend_all_tied_weighted)->Arg(10)->Arg(100)->Arg(1000);
