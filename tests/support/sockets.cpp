@@ -235,6 +235,10 @@ void test_backend::accept_loop() {
         for (std::size_t m = max_open_.load();
              now > m && !max_open_.compare_exchange_weak(m, now);) {}
         std::lock_guard lock(mu_);
+        if (mode_ == mode::keep) {
+            kept_.emplace_back(fd);
+            continue;
+        }
         conns_.emplace_back([this, fd] {
             serve(fd);
             --open_;
@@ -287,6 +291,8 @@ void test_backend::serve(int raw) {
         case mode::hold:
             wait_closed(fd.get(), 120s);
             return;
+        case mode::keep:
+            return;  // kept by accept_loop, never served by a thread
     }
 }
 

@@ -54,6 +54,8 @@ class test_backend {
         fin_first,  // write "<name>\n", FIN at once, then read to EOF and record what came
         reset,      // read the first bytes, then reset (RST) the connection
         hold,       // accept, then read and discard until EOF
+        keep,       // accept and keep the connection open, with no thread per connection (for
+                    // thousands held at once); closed when the backend is destroyed
     };
 
     /// Listens on 127.0.0.1, or on ::1 with `ipv6`.
@@ -89,6 +91,7 @@ class test_backend {
     std::thread acceptor_;
     mutable std::mutex mu_;
     std::vector<std::thread> conns_;
+    std::vector<unique_fd> kept_;  // mode::keep
     std::vector<std::string> received_;
 };
 
