@@ -191,6 +191,29 @@ std::string first_line_through(std::uint16_t port, const std::string& source,
     return got->substr(0, got->find('\n'));
 }
 
+std::string http_get(std::uint16_t port, const std::string& path, int* status) {
+    unique_fd fd = connect_tcp(port);
+    if (!fd) return "";
+    if (!send_all(fd.get(), "GET " + path + " HTTP/1.0\r\nHost: test\r\n\r\n")) return "";
+    auto resp = read_to_eof(fd.get(), 5000ms);
+    if (!resp) return "";
+    if (status && resp->size() > 12) *status = std::stoi(resp->substr(9, 3));
+    auto body = resp->find("\r\n\r\n");
+    return body == std::string::npos ? "" : resp->substr(body + 4);
+}
+
+std::optional<double> metric_value(const std::string& body, const std::string& series) {
+    std::size_t pos = 0;
+    while ((pos = body.find(series + " ", pos)) != std::string::npos) {
+        if (pos == 0 || body[pos - 1] == '\n') {
+            auto end = body.find('\n', pos);
+            return std::stod(body.substr(pos + series.size() + 1, end - pos - series.size() - 1));
+        }
+        pos += series.size();
+    }
+    return std::nullopt;
+}
+
 std::uint16_t refused_port() {
     std::uint16_t port = 0;
     unique_fd fd = listen_loopback(port, 1);  // closed at return: the port refuses from now on

@@ -45,6 +45,13 @@ std::uint16_t refused_port();
 std::string first_line_through(std::uint16_t port, const std::string& source = "",
                                const std::string& first = "");
 
+/// GET `path` from 127.0.0.1:port (HTTP/1.0); the body, or "" on failure; `status` gets the
+/// HTTP status when given.
+std::string http_get(std::uint16_t port, const std::string& path, int* status = nullptr);
+/// The value of one series in a Prometheus text body, e.g. `edge_sync_revision` or
+/// `edge_connections_rejected_total{reason="capacity"}`; nullopt if absent.
+std::optional<double> metric_value(const std::string& body, const std::string& series);
+
 /// A backend served by threads of the test process.
 class test_backend {
   public:

@@ -127,6 +127,8 @@ TEST_CASE("the gateway's base64 and int64 strings", "[feed]") {
     CHECK(int64_field(j, "n") == 3);
     CHECK(int64_field(j, "absent") == 0);
     CHECK_THROWS_AS(int64_field(j, "bad"), etcd_error);
+    nlohmann::json h = nlohmann::json::parse(R"({"cluster_id":"17846699708890812807"})");
+    CHECK(uint64_field(h, "cluster_id") == 17846699708890812807ull);  // past int64
     CHECK(prefix_end("/edgeproxy/v1/") == "/edgeproxy/v10");
 }
 
