@@ -135,6 +135,7 @@ result<wg_peer, std::string> validate_wg_peer(const raw_wg_peer& row, address_re
         auto comma = list.find(',');
         std::string_view item = edge::trim(list.substr(0, comma));
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        if (item.empty()) continue;  // "a,,b" or a trailing comma, as wg-quick accepts
         auto p = parse_ip_prefix(item);
         if (!p)
             return unexpected(
