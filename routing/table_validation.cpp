@@ -124,8 +124,8 @@ checked_tables check_tables(const table_set& t, address_resolver& resolver) {
         }
         backend& b = **v;
         // Rows not read from a file (a feed's) are numbered as they will be written.
-        auto [it, fresh] = first_rowid.try_emplace(
-            b.id, row.rowid ? row.rowid : static_cast<std::int64_t>(i + 1));
+        auto [it, fresh] =
+            first_rowid.try_emplace(b.id, row.rowid ? row.rowid : static_cast<std::int64_t>(i + 1));
         if (!fresh) {
             out.rejected.push_back(
                 {b.id, fmt::format("duplicate id (first at rowid {})", it->second)});

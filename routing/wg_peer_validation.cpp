@@ -23,31 +23,6 @@ void mask(std::uint8_t* bytes, std::size_t size, unsigned length) noexcept {
     }
 }
 
-// host:port where host is an IPv4 literal or a host name, or [IPv6]:port. The host part and the
-// port, or nullopt when the shape is wrong.
-std::optional<std::pair<std::string_view, std::uint16_t>> split_endpoint(std::string_view text) {
-    std::string_view host;
-    std::string_view port;
-    if (!text.empty() && text.front() == '[') {
-        auto close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
-            return std::nullopt;
-        host = text.substr(0, close + 1);
-        port = text.substr(close + 2);
-    } else {
-        auto colon = text.rfind(':');
-        if (colon == std::string_view::npos || text.find(':') != colon) return std::nullopt;
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-    }
-    unsigned n = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-    if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
-        n == 0 || n > 65535)
-        return std::nullopt;
-    return std::pair{host, static_cast<std::uint16_t>(n)};
-}
-
 }  // namespace
 
 std::optional<ip_prefix> parse_ip_prefix(std::string_view text) noexcept {
@@ -116,7 +91,9 @@ result<wg_peer, std::string> validate_wg_peer(const raw_wg_peer& row, address_re
     auto endpoint = need_text(row.endpoint, "endpoint", true);
     if (!endpoint) return unexpected(endpoint.error());
     if (std::string_view e = edge::trim(*endpoint); !e.empty()) {
-        auto parts = split_endpoint(e);
+        // host:port with an IPv4 literal or a host name, or [IPv6]:port; port 0 is no port.
+        auto parts = split_host_port(e);
+        if (parts && (parts->first.empty() || parts->second == 0)) parts.reset();
         if (!parts)
             return unexpected(
                 fmt::format("endpoint {} is not host:port (IPv4:port, [IPv6]:port "

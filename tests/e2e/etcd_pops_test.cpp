@@ -71,6 +71,25 @@ std::vector<std::string> add(const std::string& id, const test_backend& b, int w
             std::to_string(weight)};
 }
 
+// A 3-member cluster, two banner backends with the first added through etcd, and two POPs (eu,
+// us) whose clients all reach it.
+struct two_pops {
+    two_pops(const char* first, const char* second)
+        : one(test_backend::mode::banner, first), two(test_backend::mode::banner, second) {
+        ok(edgectl_etcd(etcd, add(first, one)));
+        eu.emplace(dir, "eu", etcd);
+        us.emplace(dir, "us", etcd);
+        REQUIRE(until([&] { return all_to(first); }, 5s));
+    }
+    // The next clients of both POPs all reach `name`.
+    bool all_to(const std::string& name) { return eu->all_to(name) && us->all_to(name); }
+
+    temp_dir dir;
+    etcd_cluster etcd{dir, 3};
+    test_backend one, two;
+    std::optional<pop> eu, us;
+};
+
 // An edit retried while the cluster elects a leader (edgectl fails over between members, but a
 // member without a leader has nothing to fail over to for a moment).
 void ok_eventually(const etcd_cluster& etcd, const std::vector<std::string>& args) {
@@ -84,17 +103,14 @@ TEST_CASE(
     "backends added, disabled, re-weighted and removed through etcd move both POPs' "
     "clients within 2 s",
     "[etcd]") {
-    temp_dir dir;
-    etcd_cluster etcd(dir, 3);
-    test_backend b1(test_backend::mode::banner, "b1"), b2(test_backend::mode::banner, "b2");
-    ok(edgectl_etcd(etcd, add("b1", b1)));
-    pop eu(dir, "eu", etcd), us(dir, "us", etcd);
-    REQUIRE(until([&] { return eu.all_to("b1") && us.all_to("b1"); }, 5s));
+    two_pops t("b1", "b2");
+    etcd_cluster& etcd = t.etcd;
+    pop &eu = *t.eu, &us = *t.us;
 
     // Added and disabled: every client to b2.
-    ok(edgectl_etcd(etcd, add("b2", b2)));
+    ok(edgectl_etcd(etcd, add("b2", t.two)));
     ok(edgectl_etcd(etcd, {"backend", "disable", "b1"}));
-    auto took = until([&] { return eu.all_to("b2") && us.all_to("b2"); }, 5s);
+    auto took = until([&] { return t.all_to("b2"); }, 5s);
     REQUIRE(took);
     CHECK(*took < 2s);
 
@@ -107,7 +123,7 @@ TEST_CASE(
 
     // Removed: b2 alone again.
     ok(edgectl_etcd(etcd, {"backend", "remove", "b1"}));
-    took = until([&] { return eu.all_to("b2") && us.all_to("b2"); }, 5s);
+    took = until([&] { return t.all_to("b2"); }, 5s);
     REQUIRE(took);
     CHECK(*took < 2s);
 
@@ -123,20 +139,17 @@ TEST_CASE(
     "the leader killed, quorum lost, every member down: both POPs serve their last data, "
     "report staleness, and catch up when the cluster is back",
     "[etcd]") {
-    temp_dir dir;
-    etcd_cluster etcd(dir, 3);
-    test_backend a(test_backend::mode::banner, "a"), b(test_backend::mode::banner, "b");
-    ok(edgectl_etcd(etcd, add("a", a)));
-    pop eu(dir, "eu", etcd), us(dir, "us", etcd);
-    REQUIRE(until([&] { return eu.all_to("a") && us.all_to("a"); }, 5s));
+    two_pops t("a", "b");
+    etcd_cluster& etcd = t.etcd;
+    pop &eu = *t.eu, &us = *t.us;
 
     // The leader killed mid-run: the others elect a new one and syncing continues.
     int leader = etcd.leader();
     REQUIRE(leader >= 0);
     etcd.stop(leader);
-    ok_eventually(etcd, add("b", b));
+    ok_eventually(etcd, add("b", t.two));
     ok_eventually(etcd, {"backend", "disable", "a"});
-    REQUIRE(until([&] { return eu.all_to("b") && us.all_to("b"); }, 10s));
+    REQUIRE(until([&] { return t.all_to("b"); }, 10s));
 
     // Two of three stopped: no quorum. The probes fail, staleness grows past the max age.
     int second = leader == 0 ? 1 : 0;
@@ -166,7 +179,7 @@ TEST_CASE(
     REQUIRE(etcd.wait_healthy());
     ok_eventually(etcd, {"backend", "enable", "a"});
     ok_eventually(etcd, {"backend", "remove", "b"});
-    REQUIRE(until([&] { return eu.all_to("a") && us.all_to("a"); }, 20s));
+    REQUIRE(until([&] { return t.all_to("a"); }, 20s));
     REQUIRE(until([&] { return eu.staleness() < 2 && us.staleness() < 2; }, 10s));
     CHECK(eu.sync.http("/healthz", &status).rfind("ok", 0) == 0);
     CHECK(eu.sync.metric("edge_sync_full_syncs_total") == 1);  // caught up by the watch

@@ -148,6 +148,17 @@ bool etcd_cluster::wait_healthy(std::chrono::milliseconds limit) const {
     return false;
 }
 
+std::optional<nlohmann::json> etcd_cluster::status_of(int i) const {
+    std::vector<std::string> argv = {"etcdctl", "--endpoints", endpoint(i), "endpoint",
+                                     "status",  "-w",          "json"};
+    if (tls_) argv.insert(argv.end(), {"--cacert", tls_->ca_file});
+    auto [rc, out] = run_command(argv, 5000ms);
+    if (rc != 0 || out.find('[') == std::string::npos) return std::nullopt;
+    auto j = nlohmann::json::parse(out.substr(out.find('[')), nullptr, false);
+    if (j.is_discarded() || j.empty()) return std::nullopt;
+    return j[0]["Status"];
+}
+
 int etcd_cluster::leader() const {
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {

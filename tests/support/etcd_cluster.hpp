@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -59,6 +61,8 @@ class etcd_cluster {
         std::unique_ptr<child_process> proc;
     };
     std::vector<std::string> argv_of(const member& m) const;
+    /// `etcdctl endpoint status` of member i: its "Status" object, nullopt when it does not answer.
+    std::optional<nlohmann::json> status_of(int i) const;
 
     std::vector<member> members_;
     std::string initial_cluster_;
