@@ -167,6 +167,10 @@ std::optional<socket_address> parse_ip_literal(std::string_view text, std::uint1
             scope = text.substr(pct + 1);
         }
         char buf[INET6_ADDRSTRLEN];
+        // `addr{}` zeroes only the union's first member (the 16-byte sockaddr): the scope id and
+        // flow info of the larger sockaddr_in6 would keep whatever the stack held (clang's UBSan
+        // caught a garbage scope id).
+        a.addr.v6 = sockaddr_in6{};
         if (!copy_z(host, buf) || inet_pton(AF_INET6, buf, &a.addr.v6.sin6_addr) != 1)
             return std::nullopt;
         if (!scope.empty() || text.find('%') != std::string_view::npos) {

@@ -1,7 +1,7 @@
 #pragma once
 // unique_fd: sole owner of a kernel file descriptor. Move-only, -1 when empty; the descriptor is
 // closed exactly once, by the destructor or by close(), whose error the caller may inspect.
-// (A registered io_uring file is a table slot, not an fd: see engine/ring.hpp, fixed_file.)
+// (A registered io_uring file is a table slot, not an fd, and would get a type of its own.)
 
 #include <unistd.h>
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "engine/xcore_queue.hpp"
+#include "engine/uring/xcore_queue.hpp"
 
 namespace {
 

@@ -13,14 +13,16 @@
 #include <vector>
 
 #include "base/unique_fd.hpp"
-#include "engine/buf_ring.hpp"
-#include "engine/op_tag.hpp"
-#include "engine/ring.hpp"
+#include "engine/uring/buf_ring.hpp"
+#include "engine/uring/op_tag.hpp"
+#include "engine/uring/ring.hpp"
 
 using namespace edge;
 using namespace edge::engine;
 
 namespace {
+
+enum class test_op : std::uint8_t { recv = 1 };
 
 ring_features g_features;
 
@@ -50,7 +52,7 @@ TEST_CASE(
     for (int round = 0; round < 12; ++round) {
         if (!armed) {
             r->prep_recv_multishot(rx.get(), 3, g_features.recv_bundle, 4 * size, false,
-                                   make_tag(op::recv, 0, 1));
+                                   make_tag<1>(test_op::recv, 0, 1));
             armed = true;
         }
         // 2.5 buffers' worth per round: bundles span buffers and the last one is partial.

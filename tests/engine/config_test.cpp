@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "engine/config.hpp"
+#include "engine/host/config.hpp"
 
 using namespace edge::engine;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "engine/metrics.hpp"
+#include "engine/host/metrics.hpp"
 
 using namespace edge::engine;
 
@@ -18,7 +18,7 @@ TEST_CASE("the scrape sums every worker's counters and renders the per-backend h
     a.record_connect_latency(2, 300);      // 0.3 ms → le 0.5
     b.record_connect_latency(2, 7000);     // 7 ms → le 10
     b.record_connect_latency(2, 9999000);  // beyond the last bound → +Inf only
-    b.backends[2].connect_timeouts.add();
+    b.backends[2].connect_failures[std::size_t(connect_failure::timeout)].add();
 
     edge::routing::snapshot s;
     edge::routing::backend_shared shared;

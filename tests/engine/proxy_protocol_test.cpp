@@ -1,6 +1,6 @@
 // PROXY protocol v1/v2: valid headers, LOCAL and UNKNOWN, every truncation length, malformed and
 // oversize headers, and format → parse round trips.
-#include "engine/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
 
 #include <arpa/inet.h>
 

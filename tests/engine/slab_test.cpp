@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "engine/slab.hpp"
+#include "engine/uring/slab.hpp"
 
 using namespace edge::engine;
 

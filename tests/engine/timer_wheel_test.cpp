@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "engine/timer_wheel.hpp"
+#include "engine/uring/timer_wheel.hpp"
 
 using namespace edge::engine;
 

@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "engine/xcore_queue.hpp"
+#include "engine/uring/xcore_queue.hpp"
 
 using namespace edge::engine;
 

@@ -1,5 +1,5 @@
 // libFuzzer harness for GeoIP databases (clang only; see meson.build):
-//   tests/fuzz/run_mmdb_fuzz.sh build-clang/tests/fuzz/mmdb_fuzz -max_total_time=60
+//   tests/fuzz/run_fuzz.sh build-clang/tests/fuzz/mmdb_fuzz --seeds ../shared/data/geoip -max_total_time=60
 // A replacement database arrives from the operator's disk at any time, so an arbitrary file must
 // never crash the proxy: geo::database::open either refuses it with a reason or accepts it, and
 // an accepted one answers lookups of any address, IPv4 and IPv6, with a record or an error.

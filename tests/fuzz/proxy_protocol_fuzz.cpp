@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/proxy_protocol.hpp"
+#include "engine/codec/proxy_protocol.hpp"
 
 using namespace edge;
 using namespace edge::engine;

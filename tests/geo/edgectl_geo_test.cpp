@@ -96,6 +96,35 @@ TEST_CASE("edgectl geo lookup prints country, continent and region") {
     CHECK(bad_flag.err.find("continent code must be one of") != std::string::npos);
 }
 
+TEST_CASE("edgectl geo lookup --db gives the regions the proxy gives (country_regions)") {
+    // Before, lookup ignored routing.db's country_regions table and could disagree with the
+    // proxy about a client's region; with --db it builds the map the proxy builds.
+    scratch_dir dir;
+    write_all(dir.file("nets.csv"), std::string(demo_csv));
+    REQUIRE(
+        run({edgectl, "geo", "build", "--csv", dir.file("nets.csv"), "--out", dir.file("g.mmdb")},
+            dir)
+            .exit_code == 0);
+    REQUIRE(run({edgectl, "init", dir.file("routing.db")}, dir).exit_code == 0);
+    REQUIRE(run({"/usr/bin/sqlite3", dir.file("routing.db"),
+                 "INSERT INTO country_regions(country, region) VALUES ('BR', 'latam')"},
+                dir)
+                .exit_code == 0);
+    auto r = run({edgectl, "geo", "lookup", "--db", dir.file("routing.db"), dir.file("g.mmdb"),
+                  "127.0.1.9", "127.0.0.1"},
+                 dir);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out ==
+          "127.0.1.9 country=BR continent=SA region=latam\n"
+          "127.0.0.1 country=US continent=NA region=us\n");
+    auto missing = run(
+        {edgectl, "geo", "lookup", "--db", dir.file("nope.db"), dir.file("g.mmdb"), "127.0.1.9"},
+        dir);
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("nope.db") != std::string::npos);
+}
+
 TEST_CASE("edgectl geo build reports every bad line and writes nothing") {
     scratch_dir dir;
     write_all(dir.file("bad.csv"),

@@ -15,6 +15,9 @@
 #include "geo/mmdb_writer.hpp"
 #include "geo/network_csv.hpp"
 #include "geo/region_map.hpp"
+#include "routing/loader.hpp"
+#include "routing/registry.hpp"
+#include "routing/table_source.hpp"
 #include "tools/edgectl/commands.hpp"
 
 namespace edge::edgectl {
@@ -25,8 +28,9 @@ constexpr const char* build_usage =
     "usage: edgectl geo build --csv FILE --out FILE.mmdb [--type NAME] [--description TEXT]\n"
     "  FILE holds lines CIDR,COUNTRY[,REGION] (IPv4 or IPv6); '#' starts a comment.\n";
 constexpr const char* lookup_usage =
-    "usage: edgectl geo lookup [--region-by-continent AF=eu,AS=ap,...] [--no-default-regions]\n"
-    "                          DB IP...\n";
+    "usage: edgectl geo lookup [--db ROUTING_DB] [--region-by-continent AF=eu,AS=ap,...]\n"
+    "                          [--no-default-regions] MMDB IP...\n"
+    "  --db: regions as the proxy gives them with that routing.db (its country_regions table)\n";
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -121,9 +125,13 @@ int run_lookup(const args& a) {
     geo::region_map_builder map_builder(true);
     std::string continents;
     std::vector<std::string> positional;
+    std::string routing_db;
     bool defaults = true;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a[i] == "--region-by-continent") {
+        if (a[i] == "--db") {
+            if (i + 1 >= a.size()) throw std::invalid_argument("--db needs a value");
+            routing_db = a[++i];
+        } else if (a[i] == "--region-by-continent") {
             if (i + 1 >= a.size())
                 throw std::invalid_argument("--region-by-continent needs a value");
             continents = a[++i];
@@ -146,7 +154,30 @@ int run_lookup(const args& a) {
                    geo::describe(r.error()));
         return 2;
     }
-    const geo::region_map map = map_builder.build();
+    geo::region_map map = map_builder.build();
+    if (!routing_db.empty()) {
+        // The proxy's own rule (routing/table_source.hpp): defaults, then the table's
+        // country_regions rows, then --region-by-continent.
+        if (!defaults) {
+            fmt::print(stderr,
+                       "edgectl geo lookup: --db and --no-default-regions exclude each "
+                       "other (the proxy always starts from the defaults)\n");
+            return 2;
+        }
+        routing::backend_registry registry;
+        routing::load_options lo;
+        lo.db_path = routing_db;
+        auto loaded = routing::load_snapshot(lo, registry);
+        if (!loaded) {
+            fmt::print(stderr, "edgectl geo lookup: {}: {} ({})\n", routing_db,
+                       routing::failure_name(loaded.error().kind), loaded.error().detail);
+            return 1;
+        }
+        std::vector<std::string> warnings;
+        map = *routing::build_region_map(*loaded->snap, continents, warnings);
+        for (const std::string& w : warnings)
+            fmt::print(stderr, "edgectl geo lookup: {}: {}\n", routing_db, w);
+    }
 
     const std::string& path = positional[0];
     geo::open_options opts;

@@ -9,13 +9,10 @@
 #define CATCH_CONFIG_RUNNER
 #include <array>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <map>
-#include <sstream>
-#include <vector>
 
 #include "tests/wg/crypto/test_support.hpp"
+#include "tests/wg/kat_data.hpp"
 #include "wg/crypto/blake2s.hpp"
 #include "wg/crypto/chacha20poly1305.hpp"
 #include "wg/crypto/hkdf.hpp"
@@ -23,35 +20,14 @@
 
 using namespace edge::wg::crypto;
 using namespace edge::wg::crypto::test;
+using edge::wg::test::kat_data;
 
 namespace {
 
 using key32 = std::array<std::uint8_t, 32>;
 
-std::string g_path;
-std::map<std::string, std::string> g_kat;
-
-bool load_kat() {
-    const char* shared = std::getenv("EDGE_SHARED_DIR");
-    g_path = std::string(shared != nullptr ? shared : "../shared") + "/data/wg/wg-kat.json";
-    std::ifstream f(g_path);
-    if (!f) return false;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string text = ss.str();
-    // A flat object of "name": "value" strings: no JSON library needed. (No std::regex either:
-    // GCC 12 warns inside <regex> under the sanitizers.)
-    std::vector<std::string> strings;
-    for (std::size_t at = text.find('"'); at != std::string::npos; at = text.find('"', at + 1)) {
-        std::size_t end = text.find('"', at + 1);
-        if (end == std::string::npos) break;
-        strings.push_back(text.substr(at + 1, end - at - 1));
-        at = end;
-    }
-    for (std::size_t i = 0; i + 1 < strings.size(); i += 2)
-        g_kat[strings[i]] = strings[i + 1];
-    return true;
-}
+kat_data g_kat_file;
+std::map<std::string, std::string>& g_kat = g_kat_file.fields;
 
 bytes field(const std::string& name) {
     INFO("field " << name);
@@ -207,8 +183,8 @@ TEST_CASE("primitives reproduce WireGuard's known-answer handshake", "[wg-kat]")
 }
 
 int main(int argc, char** argv) {
-    if (!load_kat()) {
-        std::printf("SKIP: %s not found (shared WireGuard test data)\n", g_path.c_str());
+    if (!g_kat_file.load()) {
+        std::printf("SKIP: %s not found (shared WireGuard test data)\n", g_kat_file.path.c_str());
         return 77;
     }
     return Catch::Session().run(argc, argv);

@@ -1,0 +1,349 @@
+#include "engine/host/config.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "geo/region_map.hpp"
+#include "geo/types.hpp"
+
+namespace edge::engine {
+
+namespace {
+
+template <class T>
+std::optional<T> parse_uint(std::string_view s) {
+    T v{};
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+        auto end = s.find(sep, start);
+        if (end == std::string_view::npos) end = s.size();
+        std::string part(s.substr(start, end - start));
+        if (!part.empty()) out.push_back(part);
+        start = end + 1;
+    }
+    return out;
+}
+
+socket_address need_address(std::string_view what, std::string_view v) {
+    auto a = parse_socket_address(v);
+    if (!a)
+        throw config_error(
+            fmt::format("{}: '{}' is not an address (want IP:PORT or [IPv6]:PORT)", what, v));
+    return *a;
+}
+
+milliseconds need_duration(std::string_view what, std::string_view v) {
+    auto d = parse_duration(v);
+    if (!d)
+        throw config_error(
+            fmt::format("{}: '{}' is not a duration (e.g. 500ms, 5s, 10m)", what, v));
+    return *d;
+}
+
+template <class T>
+T need_uint(std::string_view what, std::string_view v, T min, T max) {
+    auto n = parse_uint<T>(v);
+    if (!n || *n < min || *n > max)
+        throw config_error(fmt::format("{}: '{}' is not a number in {}..{}", what, v, min, max));
+    return *n;
+}
+
+// One table drives parsing, the environment and --help, so they cannot disagree.
+struct option_spec {
+    const char* flag;
+    const char* env;  // nullptr: none
+    const char* arg;  // nullptr: a switch
+    const char* help;
+    void (*apply)(config&, std::string_view value, bool from_flag);  // from_flag: not env
+};
+
+const option_spec options[] = {
+    {"--listen", "EDGEPROXY_LISTEN_ADDR", "ADDR:PORT",
+     "address to accept clients on; repeatable (env: comma-separated). Default 0.0.0.0:8080",
+     [](config& c, std::string_view v, bool) {
+         for (const std::string& part : split(v, ','))
+             c.listen.push_back(need_address("--listen", part));
+     }},
+    {"--listen-proxy", nullptr, "ADDR:PORT",
+     "like --listen, for a front load balancer: each client starts with a PROXY v1/v2 header",
+     [](config& c, std::string_view v, bool) {
+         for (const std::string& part : split(v, ','))
+             c.listen_proxy.push_back(need_address("--listen-proxy", part));
+     }},
+    {"--proxy-protocol", nullptr, nullptr,
+     "every --listen address expects a PROXY v1/v2 header (from a trusted load balancer)",
+     [](config& c, std::string_view, bool) { c.proxy_protocol = true; }},
+    {"--proxy-header-timeout", nullptr, "DURATION",
+     "time a client gets to send its whole PROXY header. Default 3s",
+     [](config& c, std::string_view v, bool) {
+         c.proxy_header_timeout = need_duration("--proxy-header-timeout", v);
+     }},
+    {"--geoip", "EDGEPROXY_GEOIP_PATH", "PATH",
+     "MaxMind DB (GeoLite2/GeoIP2 Country or City, DB-IP, edgectl geo build) for client locations",
+     [](config& c, std::string_view v, bool) { c.geoip_path = std::string(v); }},
+    {"--region-by-continent", nullptr, "LIST",
+     "regions for countries outside the country map, by continent, e.g. AF=eu,AS=ap,OC=ap",
+     [](config& c, std::string_view v, bool) {
+         if (auto ok = geo::region_map_builder(false).set_continents(v); !ok)
+             throw config_error(
+                 fmt::format("--region-by-continent: '{}': {}", v, geo::describe(ok.error())));
+         c.region_by_continent = std::string(v);
+     }},
+    {"--db", "EDGEPROXY_DB_PATH", "PATH", "routing database (SQLite). Default routing.db",
+     [](config& c, std::string_view v, bool) { c.db_path = std::string(v); }},
+    {"--region", "EDGEPROXY_REGION", "NAME", "this POP's region (tier 2 of the score)",
+     [](config& c, std::string_view v, bool) { c.region = std::string(v); }},
+    {"--cores", nullptr, "N", "run N workers on the first N allowed CPUs",
+     [](config& c, std::string_view v, bool) {
+         auto all = allowed_cpus();
+         unsigned n = need_uint<unsigned>("--cores", v, 1, 4096);
+         if (n > all.size())
+             throw config_error(
+                 fmt::format("--cores {}: only {} CPUs are available", n, all.size()));
+         c.cpus.assign(all.begin(), all.begin() + n);
+     }},
+    {"--cpus", nullptr, "LIST", "run one worker pinned to each CPU in LIST (e.g. 0-3,6)",
+     [](config& c, std::string_view v, bool) {
+         auto list = parse_cpu_list(v);
+         if (!list || list->empty())
+             throw config_error(fmt::format("--cpus: '{}' is not a CPU list", v));
+         auto all = allowed_cpus();
+         for (int cpu : *list)
+             if (!std::binary_search(all.begin(), all.end(), cpu))
+                 throw config_error(
+                     fmt::format("--cpus: CPU {} is not available to this process", cpu));
+         c.cpus = *list;
+     }},
+    {"--metrics", "EDGEPROXY_METRICS_ADDR", "ADDR:PORT|off",
+     "Prometheus /metrics and /healthz. Default 127.0.0.1:9090",
+     [](config& c, std::string_view v, bool) {
+         if (v == "off" || v == "none")
+             c.metrics.reset();
+         else
+             c.metrics = need_address("--metrics", v);
+     }},
+    {"--metrics-max-backends", nullptr, "N",
+     "per-backend series in /metrics (the rest: /metrics/backends?offset=N). Default 1000",
+     [](config& c, std::string_view v, bool) {
+         c.metrics_max_backends = need_uint<std::size_t>("--metrics-max-backends", v, 1, 1u << 22);
+     }},
+    {"--connect-timeout", nullptr, "DURATION", "time allowed for a backend connect. Default 5s",
+     [](config& c, std::string_view v, bool) {
+         c.connect_timeout = need_duration("--connect-timeout", v);
+     }},
+    {"--connect-attempts", nullptr, "N",
+     "backends tried per client before giving up (1-8). Default 3",
+     [](config& c, std::string_view v, bool) {
+         c.connect_attempts = need_uint<unsigned>("--connect-attempts", v, 1, 8);
+     }},
+    {"--idle-timeout", nullptr, "DURATION",
+     "close connections silent both ways this long. Default 10m",
+     [](config& c, std::string_view v, bool) {
+         c.idle_timeout = need_duration("--idle-timeout", v);
+     }},
+    {"--drain-timeout", nullptr, "DURATION",
+     "on SIGTERM/SIGINT, time live connections get to finish. Default 30s",
+     [](config& c, std::string_view v, bool) {
+         c.drain_timeout = need_duration("--drain-timeout", v);
+     }},
+    {"--backlog", nullptr, "N", "listen backlog per worker. Default 4096",
+     [](config& c, std::string_view v, bool) {
+         c.backlog = need_uint<unsigned>("--backlog", v, 1, 1u << 20);
+     }},
+    {"--max-conns", nullptr, "N", "client connections per worker. Default 65536",
+     [](config& c, std::string_view v, bool) {
+         c.max_conns = need_uint<std::uint32_t>("--max-conns", v, 1, 1u << 22);
+     }},
+    {"--buffers", nullptr, "N", "receive buffers per worker, a power of two. Default 512",
+     [](config& c, std::string_view v, bool) {
+         c.buffers = need_uint<unsigned>("--buffers", v, 16, 32768);
+         if ((c.buffers & (c.buffers - 1)) != 0)
+             throw config_error("--buffers: must be a power of two");
+     }},
+    {"--buffer-size", nullptr, "BYTES",
+     "size of each receive buffer, a multiple of 64. Default 16384",
+     [](config& c, std::string_view v, bool) {
+         c.buffer_size = need_uint<unsigned>("--buffer-size", v, 1024, 1u << 20);
+         if (c.buffer_size % 64 != 0) throw config_error("--buffer-size: must be a multiple of 64");
+     }},
+    {"--max-inflight", nullptr, "BYTES",
+     "bytes buffered per direction before reading pauses. Default 262144",
+     [](config& c, std::string_view v, bool) {
+         c.max_inflight = need_uint<unsigned>("--max-inflight", v, 1024, 1u << 28);
+     }},
+    {"--max-backends", nullptr, "N", "distinct backend ids the proxy can track. Default 65536",
+     [](config& c, std::string_view v, bool) {
+         c.max_backends = need_uint<std::uint32_t>("--max-backends", v, 1, 1u << 22);
+     }},
+    {"--reload-interval", "EDGEPROXY_DB_RELOAD_SECS", "DURATION",
+     "how often routing.db is checked for changes (env: seconds). Default 1s",
+     [](config& c, std::string_view v, bool) {
+         c.reload_interval = need_duration("--reload-interval", v);
+         if (c.reload_interval.count() < 10) throw config_error("--reload-interval: at least 10ms");
+     }},
+    {"--binding-ttl", "EDGEPROXY_BINDING_TTL_SECS", "DURATION",
+     "a client keeps its backend this long after its last connection; 0: no affinity (env: "
+     "seconds). Default 600s",
+     [](config& c, std::string_view v, bool) {
+         c.binding_ttl = need_duration("--binding-ttl", v);
+     }},
+    {"--max-bindings", nullptr, "N",
+     "client bindings kept at most (oldest evicted). Default 1048576",
+     [](config& c, std::string_view v, bool) {
+         c.max_bindings = need_uint<std::uint32_t>("--max-bindings", v, 1, 1u << 28);
+     }},
+    {"--busy-poll", nullptr, "DURATION",
+     "after a burst of work, keep polling this long (e.g. 50us) before sleeping: lower latency "
+     "for a busy core, at the cost of CPU. Default 0 (off)",
+     [](config& c, std::string_view v, bool) {
+         if (v.size() > 2 && v.substr(v.size() - 2) == "us") {
+             auto n = parse_uint<unsigned>(v.substr(0, v.size() - 2));
+             if (!n || *n > 1000000)
+                 throw config_error(fmt::format("--busy-poll: '{}' is not a duration", v));
+             c.busy_poll = std::chrono::microseconds(*n);
+         } else {
+             c.busy_poll = need_duration("--busy-poll", v);
+         }
+     }},
+    {"--log-level", nullptr, "LEVEL",
+     "debug, info, warn, error or off (env DEBUG=1: debug). Default info",
+     [](config& c, std::string_view v, bool) {
+         auto l = log::parse_level(v);
+         if (!l)
+             throw config_error(
+                 fmt::format("--log-level: '{}' is not one of debug, info, warn, error, off", v));
+         c.log_level = *l;
+     }},
+    {"--check", nullptr, nullptr,
+     "validate the configuration, the database and io_uring, then exit",
+     [](config& c, std::string_view, bool) { c.check = true; }},
+};
+
+}  // namespace
+
+std::optional<std::string> process_env(const char* name) {
+    const char* v = std::getenv(name);
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+}
+
+std::optional<milliseconds> parse_duration(std::string_view s) noexcept {
+    std::size_t digits = 0;
+    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9')
+        ++digits;
+    if (digits == 0) return std::nullopt;
+    auto n = parse_uint<std::uint64_t>(s.substr(0, digits));
+    if (!n || *n > (1ull << 40)) return std::nullopt;
+    std::string_view unit = s.substr(digits);
+    if (unit == "ms") return milliseconds(*n);
+    if (unit.empty() || unit == "s") return milliseconds(*n * 1000);
+    if (unit == "m") return milliseconds(*n * 60 * 1000);
+    if (unit == "h") return milliseconds(*n * 3600 * 1000);
+    return std::nullopt;
+}
+
+std::optional<std::vector<int>> parse_cpu_list(std::string_view s) {
+    std::vector<int> cpus;
+    for (const std::string& part : split(s, ',')) {
+        auto dash = part.find('-');
+        auto lo = parse_uint<unsigned>(std::string_view(part).substr(0, dash));
+        auto hi = dash == std::string::npos
+                      ? lo
+                      : parse_uint<unsigned>(std::string_view(part).substr(dash + 1));
+        if (!lo || !hi || *hi < *lo || *hi >= CPU_SETSIZE) return std::nullopt;
+        for (unsigned c = *lo; c <= *hi; ++c)
+            cpus.push_back(static_cast<int>(c));
+    }
+    std::sort(cpus.begin(), cpus.end());
+    cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+    return cpus;
+}
+
+std::vector<int> allowed_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<int> out;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return {0};
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &set)) out.push_back(c);
+    return out;
+}
+
+std::string usage_text() {
+    std::string s =
+        "usage: edgeproxy [options]\n\n"
+        "A geo-aware L4 (TCP) edge proxy: one io_uring worker per pinned core, backends from\n"
+        "routing.db.\n\noptions:\n";
+    for (const option_spec& o : options) {
+        std::string left = o.arg ? fmt::format("{} {}", o.flag, o.arg) : std::string(o.flag);
+        s += fmt::format("  {:<34} {}", left, o.help);
+        if (o.env) s += fmt::format(" [env {}]", o.env);
+        s += '\n';
+    }
+    s += fmt::format("  {:<34} {}\n  {:<34} {}\n", "--help", "this text", "--version",
+                     "print the version");
+    return s;
+}
+
+parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& env, config& out) {
+    out = config{};
+    out.metrics = parse_socket_address("127.0.0.1:9090");
+    // Environment first, so that flags override it.
+    for (const option_spec& o : options) {
+        if (o.env == nullptr) continue;
+        if (auto v = env(o.env)) o.apply(out, *v, false);
+    }
+    if (auto d = env("DEBUG"); d && !d->empty() && *d != "0") out.log_level = log::level::debug;
+
+    bool listen_from_flags = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--help" || a == "-h") return parse_outcome::help;
+        if (a == "--version" || a == "-V") return parse_outcome::version;
+        std::string_view name = a, value;
+        bool has_inline = false;
+        if (auto eq = a.find('='); eq != std::string_view::npos && a.starts_with("--")) {
+            name = a.substr(0, eq);
+            value = a.substr(eq + 1);
+            has_inline = true;
+        }
+        const option_spec* spec = nullptr;
+        for (const option_spec& o : options)
+            if (name == o.flag) spec = &o;
+        if (spec == nullptr) throw config_error(fmt::format("unknown option '{}' (see --help)", a));
+        if (spec->arg != nullptr && !has_inline) {
+            if (i + 1 >= argc)
+                throw config_error(fmt::format("{} needs a value ({})", name, spec->arg));
+            value = argv[++i];
+        } else if (spec->arg == nullptr && has_inline) {
+            throw config_error(fmt::format("{} takes no value", name));
+        }
+        if (spec->flag == std::string_view("--listen") && !listen_from_flags) {
+            out.listen.clear();  // flags replace EDGEPROXY_LISTEN_ADDR rather than add to it
+            listen_from_flags = true;
+        }
+        spec->apply(out, value, true);
+    }
+    if (out.listen.empty() && out.listen_proxy.empty())
+        out.listen.push_back(*parse_socket_address("0.0.0.0:8080"));
+    if (out.cpus.empty()) out.cpus = allowed_cpus();
+    if (!out.region.empty() && !geo::region_code::parse(out.region))
+        throw config_error(
+            fmt::format("--region: '{}' is not a region name (1-{} characters, no spaces)",
+                        out.region, geo::region_code::max_length));
+    return parse_outcome::run;
+}
+
+}  // namespace edge::engine

@@ -1,0 +1,75 @@
+#pragma once
+// The proxy's configuration: command-line flags, with edgeProxy's environment variables honoured
+// where a flag has an equivalent (flags win). Parsed once at start-up; read-only afterwards.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "base/log.hpp"
+#include "base/socket_address.hpp"
+
+namespace edge::engine {
+
+using std::chrono::milliseconds;
+
+struct config {
+    std::vector<socket_address> listen;         // --listen (repeatable)
+    std::vector<socket_address> listen_proxy;   // --listen-proxy: these expect a PROXY header
+    bool proxy_protocol = false;                // --proxy-protocol: every --listen expects one
+    milliseconds proxy_header_timeout{3000};    // --proxy-header-timeout
+    std::string geoip_path;                     // --geoip: a MaxMind DB file
+    std::string region_by_continent;            // --region-by-continent AF=eu,AS=ap,...
+    std::string db_path = "routing.db";         // --db
+    std::string region;                         // --region: this POP's region
+    std::vector<int> cpus;                      // --cpus / --cores: one worker each
+    std::optional<socket_address> metrics;      // --metrics (nullopt: off)
+    std::size_t metrics_max_backends = 1000;    // --metrics-max-backends: per-backend series
+    milliseconds connect_timeout{5000};         // --connect-timeout
+    unsigned connect_attempts = 3;              // --connect-attempts
+    milliseconds idle_timeout{10 * 60 * 1000};  // --idle-timeout
+    milliseconds drain_timeout{30 * 1000};      // --drain-timeout
+    unsigned backlog = 4096;                    // --backlog
+    std::uint32_t max_conns = 65536;            // --max-conns, per worker
+    unsigned buffers = 512;                     // --buffers, per worker
+    unsigned buffer_size = 16384;               // --buffer-size
+    unsigned max_inflight = 256 * 1024;         // --max-inflight, bytes per direction
+    std::uint32_t max_backends = 65536;         // --max-backends (slots)
+    std::chrono::microseconds busy_poll{0};     // --busy-poll: keep polling this long after work
+    milliseconds reload_interval{1000};         // --reload-interval: routing.db change checks
+    milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
+    std::uint32_t max_bindings = 1u << 20;      // --max-bindings
+    log::level log_level = log::level::info;    // --log-level
+    bool check = false;                         // --check
+};
+
+/// A configuration problem; its message names the flag or variable and the bad value.
+struct config_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Reads an environment variable; injectable for tests.
+using env_lookup = std::function<std::optional<std::string>(const char*)>;
+std::optional<std::string> process_env(const char* name);
+
+/// What parse_config found besides a configuration to run with.
+enum class parse_outcome { run, help, version };
+
+/// Parses flags over environment over defaults. Throws config_error. Start-up only.
+parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& env, config& out);
+
+/// The --help text.
+std::string usage_text();
+
+/// Parses "500ms", "5s", "10m", "1h" or a bare number of seconds.
+std::optional<milliseconds> parse_duration(std::string_view s) noexcept;
+/// Parses a CPU list such as "0-3,6".
+std::optional<std::vector<int>> parse_cpu_list(std::string_view s);
+/// The CPUs this process may run on (sched_getaffinity), ascending.
+std::vector<int> allowed_cpus();
+
+}  // namespace edge::engine

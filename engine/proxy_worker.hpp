@@ -1,0 +1,12 @@
+#pragma once
+// The worker the proxy runs: the components each core hosts. Adding a component to the proxy is
+// adding its type here (and its files).
+
+#include "engine/host/worker.hpp"
+#include "engine/tcp/tcp_proxy.hpp"
+
+namespace edge::engine {
+
+using proxy_worker = worker<tcp_proxy>;
+
+}  // namespace edge::engine

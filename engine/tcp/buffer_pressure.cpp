@@ -1,0 +1,159 @@
+// Keeping the worker's shared buffer pool from running dry (issue: clients that send and never
+// read). The kernel fills pool buffers for whichever receive is armed, and bytes waiting for a
+// slow reader keep theirs until sent; without a policy, a few hundred such readers hold the whole
+// pool and every other connection of the worker stalls on ENOBUFS.
+//
+// The policy, by the pool's free buffers out of N:
+//   comfortable  free >= N/2  a direction may queue --max-inflight bytes before its receive
+//                             pauses (backpressure on its writer).
+//   low          free <  N/2  it may queue two buffers' worth: slow directions stop taking more.
+//   relief       free <  N/4  after a batch of completions: the directions that hold the most
+//                             pool buffers and wait on a slow reader move their bytes to spill
+//                             buffers (plain memory, engine/uring/buffer_queue.hpp) and pause
+//                             their receive, until N/2 is free again. A send stalled in the
+//                             kernel is cancelled first (it has sent nothing: sends go without
+//                             MSG_WAITALL) and re-issued from spill.
+//   dry          spill full   the connection holding the most pool buffers is closed with a
+//                             reset (close reason "evicted", logged at most once per interval).
+// So the pool keeps a reserve that new and well-behaved connections can always use, by
+// construction rather than by tuning; a slow reader costs at most its queued bytes in spill
+// memory, which is reserved once and resident only while used. Receives that met an empty pool
+// (ENOBUFS) are re-armed, oldest first, as soon as two bundles' worth of buffers are free.
+
+#include <algorithm>
+
+#include "base/log.hpp"
+#include "engine/tcp/tcp_proxy.hpp"
+
+namespace edge::engine {
+
+namespace {
+
+/// A send issued this recently is moving, not stalled: relief leaves it alone.
+constexpr std::uint32_t stalled_send_ms = 20;
+/// Relief scans the connection table; under sustained pressure it runs at most this often.
+constexpr std::uint64_t relief_interval_ms = 10;
+
+}  // namespace
+
+std::uint32_t tcp_proxy::allowance() const noexcept {
+    if (pool_->free_count() * 2 >= pool_->count()) return cfg_.max_inflight;
+    return std::min<std::uint32_t>(cfg_.max_inflight, 2 * pool_->size());
+}
+
+void tcp_proxy::on_enobufs(std::uint32_t slot, unsigned side) noexcept {
+    // The pool is empty: wait on the starved list until buffers come back.
+    metrics_.enobufs.add();
+    (*conns_)[slot].half[side].recv_starved = true;
+    starved_.push_back(tag(tcp_op::recv, slot, side));
+}
+
+void tcp_proxy::after_batch() noexcept {
+    if (!starved_.empty()) rearm_starved();
+    if (pool_->free_count() * 4 < pool_->count() &&
+        core_.now_ms() >= last_relief_ms_ + relief_interval_ms) {
+        last_relief_ms_ = core_.now_ms();
+        relieve_pressure();
+    }
+    metrics_.spill_buffers_used.set(store_->spill_used());
+}
+
+void tcp_proxy::rearm_starved() noexcept {
+    // Oldest first; stop while fewer than two full bundles are free, so a re-armed receive is
+    // not met by ENOBUFS again at once.
+    const unsigned room = 2 * max_send_iov;
+    std::size_t i = 0;
+    for (; i < starved_.size() && pool_->free_count() >= room; ++i) {
+        op_tag t = op_tag::decode(starved_[i]);
+        if (!conns_->is_current(t.slot, t.gen)) continue;
+        conn& cn = (*conns_)[t.slot];
+        relay_half& h = cn.half[t.dir];
+        if (cn.state == conn_state::closing || !h.recv_starved) continue;
+        h.recv_starved = false;
+        if (!h.recv_armed && !h.recv_paused && !h.eof) arm_recv(t.slot, cn, t.dir);
+    }
+    starved_.erase(starved_.begin(), starved_.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+void tcp_proxy::relieve_pressure() noexcept {
+    // Directions holding pool buffers that wait on a slow reader (or on a backend still
+    // connecting), largest holders first.
+    relief_candidates_.clear();
+    const auto now = static_cast<std::uint32_t>(core_.now_ms());
+    for (std::uint32_t slot = 0; slot < conns_->high_water(); ++slot) {
+        if (!conns_->in_use(slot)) continue;
+        conn& cn = (*conns_)[slot];
+        if (cn.state == conn_state::closing) continue;
+        for (std::uint8_t half = 0; half < 2; ++half) {
+            const relay_half& h = cn.half[half];
+            if (h.queue.pool_count == 0 || h.spill_after_send) continue;
+            if (h.send_busy && now - h.send_since_ms < stalled_send_ms) continue;
+            relief_candidates_.push_back({h.queue.pool_count, slot, half});
+        }
+    }
+    std::sort(relief_candidates_.begin(), relief_candidates_.end(),
+              [](const relief_candidate& a, const relief_candidate& b) {
+                  return a.pool_buffers > b.pool_buffers;
+              });
+    unsigned projected = pool_->free_count();
+    const unsigned target = pool_->count() / 2;
+    for (const relief_candidate& c : relief_candidates_) {
+        if (projected >= target) return;
+        conn& cn = (*conns_)[c.slot];
+        if (cn.state == conn_state::closing) continue;
+        if (!spill_half(c.slot, cn, c.half)) {
+            // Spill is full: the pool's reserve comes first. The biggest holder goes.
+            if (pool_->free_count() * 8 < pool_->count()) evict_largest();
+            return;
+        }
+        projected += c.pool_buffers;
+    }
+}
+
+bool tcp_proxy::spill_half(std::uint32_t slot, conn& cn, unsigned half) noexcept {
+    relay_half& h = cn.half[half];
+    // Buffers a send in flight reads stay until the kernel lets go of them (after the cancel).
+    unsigned keep = h.send_busy ? h.sending : 0;
+    unsigned freed = store_->spill(h.queue, keep);
+    metrics_.buffers_spilled.add(freed);
+    if (freed > 0 || h.queue.pool_count > 0) metrics_.spills.add();
+    bool complete = true;
+    if (h.send_busy && h.queue.pool_count > 0) {
+        if (store_->spill_free() >= h.sending) {
+            core_.io().prep_cancel(tag(tcp_op::send, slot, half), tag(tcp_op::cancel, slot, half));
+            h.spill_after_send = true;
+        } else {
+            complete = false;
+        }
+    } else if (h.queue.pool_count > 0) {
+        complete = false;  // the spill area ran out mid-queue
+    }
+    // This direction waits on a slow reader: it takes no more pool buffers until it drains.
+    if (h.recv_armed) pause_recv(slot, cn, half);
+    return complete;
+}
+
+void tcp_proxy::evict_largest() noexcept {
+    for (const relief_candidate& c : relief_candidates_) {
+        conn& cn = (*conns_)[c.slot];
+        if (!conns_->in_use(c.slot) || cn.state == conn_state::closing) continue;
+        const std::uint64_t now = core_.now_ms();
+        if (eviction_log_.last_ms == 0 || now >= eviction_log_.last_ms + log_interval_ms) {
+            log::warn(
+                "buffer pool and spill exhausted: closing client {} (holding {} buffers it does "
+                "not read){}",
+                to_string(cn.client), c.pool_buffers,
+                eviction_log_.suppressed ? fmt::format("; {} more closed since the last report",
+                                                       eviction_log_.suppressed)
+                                         : std::string());
+            eviction_log_.last_ms = now;
+            eviction_log_.suppressed = 0;
+        } else {
+            ++eviction_log_.suppressed;
+        }
+        close_conn(c.slot, cn, close_reason::evicted);
+        return;
+    }
+}
+
+}  // namespace edge::engine

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs a libFuzzer harness from a scratch corpus: libFuzzer adds new inputs to its first
+# directory only, here a temporary one, so seed directories (read, never written) stay as they
+# are. --seeds DIR adds a seed directory when it exists (the MaxMind test databases for the GeoIP
+# fuzzer); a harness may also write seeds of its own into $FUZZ_CORPUS_DIR at start-up (the wg
+# fuzzer writes real messages of its tunnel pair there).
+#   run_fuzz.sh FUZZER [--seeds DIR] [libFuzzer flags...]
+set -euo pipefail
+fuzzer=$1
+shift
+seeds=()
+if [ "${1:-}" = --seeds ]; then
+  if [ -d "$2" ]; then seeds+=("$2"); else echo "note: $2 is absent: fuzzing without its seeds"; fi
+  shift 2
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/corpus"
+# A crashing or leaking input is kept in the current directory (libFuzzer prints its name).
+LSAN_OPTIONS=suppressions=$(cd "$(dirname "$0")/.." && pwd)/lsan.supp FUZZ_CORPUS_DIR=$work/corpus \
+  TMPDIR=$work "$fuzzer" "$@" "$work/corpus" "${seeds[@]}"
