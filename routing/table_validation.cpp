@@ -50,7 +50,7 @@ void check_wg_peers(const table_set& t, address_resolver& resolver, checked_tabl
                 for (const ip_prefix& q : other.allowed_ips)
                     if (why.empty() && p == q)
                         why = fmt::format("allowed IP {} already belongs to an earlier peer",
-                                          to_string(p));
+                                          edge::to_string(p));
         }
         if (!why.empty()) {
             out.rejected.push_back({wg_peer_label(row), std::move(why)});

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/ip_prefix.hpp"
 #include "base/socket_address.hpp"
 #include "geo/types.hpp"
 
@@ -81,13 +82,9 @@ struct country_group {
 /// A country → region override from the optional `country_regions` table.
 using country_region = std::pair<geo::country_code, geo::region_code>;
 
-/// An IP prefix (network address and length), e.g. a WireGuard peer's allowed IPs. The address's
-/// port is 0 and its bits past `length` are 0.
-struct ip_prefix {
-    socket_address address;   // AF_INET or AF_INET6
-    std::uint8_t length = 0;  // up to 32 (IPv4) or 128 (IPv6)
-    friend bool operator==(const ip_prefix&, const ip_prefix&) = default;
-};
+/// An IP prefix with its host bits cleared, e.g. a WireGuard peer's allowed IPs (base/ip_prefix:
+/// the type wg/ uses too).
+using ip_prefix = edge::ip_prefix;
 
 /// A WireGuard peer of this POP from the optional `wg_peers` table (issue 13). Plain data: wg/
 /// turns it into protocol state. The POP's own private key never comes from routing.db.

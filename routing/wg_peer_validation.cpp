@@ -2,61 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "base/key_base64.hpp"
 #include "base/strings.hpp"
 #include "routing/field_checks.hpp"
 
 namespace edge::routing {
-
-namespace {
-
-// Clears the address bits past `length` (network order bytes).
-void mask(std::uint8_t* bytes, std::size_t size, unsigned length) noexcept {
-    for (std::size_t i = 0; i < size; ++i) {
-        unsigned first_bit = static_cast<unsigned>(i) * 8;
-        if (first_bit >= length)
-            bytes[i] = 0;
-        else if (length - first_bit < 8)
-            bytes[i] &= static_cast<std::uint8_t>(0xff00u >> (length - first_bit));
-    }
-}
-
-}  // namespace
-
-std::optional<ip_prefix> parse_ip_prefix(std::string_view text) noexcept {
-    text = edge::trim(text);
-    std::string_view addr = text;
-    std::optional<unsigned> length;
-    if (auto slash = text.find('/'); slash != std::string_view::npos) {
-        addr = text.substr(0, slash);
-        std::string_view len = text.substr(slash + 1);
-        unsigned n = 0;
-        auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
-        if (len.empty() || ec != std::errc() || end != len.data() + len.size()) return std::nullopt;
-        length = n;
-    }
-    if (addr.find('%') != std::string_view::npos) return std::nullopt;  // no scope in a prefix
-    auto a = parse_ip_literal(addr, 0);
-    if (!a) return std::nullopt;
-    ip_prefix p;
-    p.address = *a;
-    if (a->family() == AF_INET) {
-        if (length.value_or(32) > 32) return std::nullopt;
-        p.length = static_cast<std::uint8_t>(length.value_or(32));
-        mask(reinterpret_cast<std::uint8_t*>(&p.address.addr.v4.sin_addr), 4, p.length);
-    } else {
-        if (length.value_or(128) > 128) return std::nullopt;
-        p.length = static_cast<std::uint8_t>(length.value_or(128));
-        mask(p.address.addr.v6.sin6_addr.s6_addr, 16, p.length);
-    }
-    return p;
-}
-
-std::string to_string(const ip_prefix& p) {
-    return fmt::format("{}/{}", host_string(p.address), p.length);
-}
 
 std::string wg_peer_label(const raw_wg_peer& row) {
     return fmt::format("wg_peers {}", shown(row.public_key));
@@ -113,7 +63,7 @@ result<wg_peer, std::string> validate_wg_peer(const raw_wg_peer& row, address_re
         std::string_view item = edge::trim(list.substr(0, comma));
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
         if (item.empty()) continue;  // "a,,b" or a trailing comma, as wg-quick accepts
-        auto p = parse_ip_prefix(item);
+        auto p = ip_prefix::parse(item);
         if (!p)
             return unexpected(
                 fmt::format("allowed_ips: '{}' is not an IP prefix (10.0.0.0/24, "

@@ -21,27 +21,16 @@
 #include <string_view>
 #include <vector>
 
+#include "base/ip_prefix.hpp"
 #include "wg/types.hpp"
 
 namespace edge::wg {
 
 __extension__ typedef unsigned __int128 uint128;
 
-/// An IPv4 or IPv6 prefix with its host bits cleared ("10.0.0.0/8", "fd00::/64").
-struct ip_prefix {
-    std::array<std::uint8_t, 16> bytes{};  ///< IPv4 in the first 4 bytes
-    std::uint8_t length = 0;
-    bool is_v6 = false;
-
-    /// Parses "a.b.c.d/n" or "x::y/n"; a bare address is a /32 or /128. Host bits set in the text
-    /// are cleared (as `wg` does). Any thread.
-    static std::optional<ip_prefix> parse(std::string_view text) noexcept;
-    friend bool operator==(const ip_prefix&, const ip_prefix&) = default;
-    friend auto operator<=>(const ip_prefix&, const ip_prefix&) = default;
-};
-
-/// "10.0.0.0/8", "fd00::/64". Any thread.
-std::string to_string(const ip_prefix& p);
+/// An IPv4 or IPv6 prefix with its host bits cleared (base/ip_prefix: the same type routing/
+/// reads from the wg_peers table).
+using ip_prefix = edge::ip_prefix;
 
 /// The compiled, immutable longest-prefix table. Any thread may look up concurrently.
 class allowed_ips_table {

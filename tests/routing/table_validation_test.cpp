@@ -65,9 +65,9 @@ TEST_CASE("a wg peer: key, preshared key, endpoint, allowed IPs, keepalive", "[w
     CHECK(w.endpoint_text == "[2001:db8::1]:51820");
     CHECK(to_string(w.endpoint) == "[2001:db8::1]:51820");
     REQUIRE(w.allowed_ips.size() == 3);
-    CHECK(to_string(w.allowed_ips[0]) == "10.1.0.0/24");  // host bits cleared, as wg does
-    CHECK(to_string(w.allowed_ips[1]) == "fd00:1::/64");
-    CHECK(to_string(w.allowed_ips[2]) == "192.168.9.9/32");
+    CHECK(edge::to_string(w.allowed_ips[0]) == "10.1.0.0/24");  // host bits cleared, as wg does
+    CHECK(edge::to_string(w.allowed_ips[1]) == "fd00:1::/64");
+    CHECK(edge::to_string(w.allowed_ips[2]) == "192.168.9.9/32");
     CHECK(w.persistent_keepalive == 25);
     wg_peer bare = peer_ok(peer(key_a, ""));
     CHECK_FALSE(bare.preshared_key);
