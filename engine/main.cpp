@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "engine/build_info.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/control.hpp"
 #include "engine/control/table_loader.hpp"
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
                 std::fputs(usage_text().c_str(), stdout);
                 return 0;
             case parse_outcome::version:
-                fmt::print("edgeproxy {}\n", EDGE_VERSION);
+                std::fputs(build_info_text().c_str(), stdout);
                 return 0;
             case parse_outcome::run:
                 break;

@@ -61,6 +61,7 @@ class allowed_ips_table {
         unsigned shift = 0;  // bucket = 16 bits of the key after the top `shift` bits
         bool empty = true;
 
+        /// The peer of the interval holding k, or no_peer. Any thread.
         peer_id lookup(Key k) const noexcept;
     };
 

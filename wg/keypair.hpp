@@ -34,6 +34,7 @@ class keypair {
     /// Wipes both keys. Whichever thread drops the last reference.
     ~keypair();
 
+    /// What the handshake fixed: immutable after construction, read by any thread.
     const key& send_key() const noexcept { return send_; }
     const key& receive_key() const noexcept { return receive_; }
     std::uint32_t local_index() const noexcept { return local_index_; }

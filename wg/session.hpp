@@ -44,6 +44,7 @@ class session {
     /// When the oldest keypair expires (no_deadline if none). Control thread.
     time_ns next_expiry() const noexcept;
 
+    /// The slots themselves. Control thread.
     const std::shared_ptr<keypair>& current() const noexcept { return current_; }
     const std::shared_ptr<keypair>& previous() const noexcept { return previous_; }
     const std::shared_ptr<keypair>& next() const noexcept { return next_; }

@@ -28,6 +28,7 @@ class staged_packets {
     void pop() noexcept;
     /// Drops everything (the memory stays for reuse). Control thread.
     void clear() noexcept { head_ = count_ = 0; }
+    /// Packets queued, and the most bytes one may hold. Control thread.
     std::size_t size() const noexcept { return count_; }
     std::size_t max_size() const noexcept { return max_size_; }
 

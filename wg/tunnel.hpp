@@ -92,6 +92,7 @@ class tunnel {
     peer_id find_peer(const key& public_key) const noexcept;
     /// A peer's state (null if none); for inspection, `wg show` and tests. Control thread.
     const peer* get_peer(peer_id id) const noexcept;
+    /// Our identity, the protocol limits and the MTU in force. Control thread.
     const local_identity& identity() const noexcept { return local_; }
     const protocol_limits& limits() const noexcept { return options_.limits; }
     std::size_t mtu() const noexcept { return options_.mtu; }

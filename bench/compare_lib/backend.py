@@ -1,5 +1,6 @@
-"""The backends every target shares: one `edge-load serve` echo process with one listener per
-backend, pinned to the load CPU, whose byte counts prove what a proxy really forwarded."""
+"""The backends every target shares, one `edge-load serve` process per workload (echo; a reply
+that the backend closes first) with one listener per backend, pinned to the load CPU, whose byte
+counts prove what a proxy really forwarded."""
 
 import json
 import os
@@ -12,16 +13,18 @@ from .proxies import BACKLOG
 
 
 class backend:
-    """An `edge-load serve --mode echo` process listening on `count` loopback ports."""
+    """An `edge-load serve` process (`mode_args`: --mode echo by default) listening on `count`
+    loopback ports; `name` names its files in work."""
 
-    def __init__(self, edge_load, cpu, count, work):
-        self.stats_path = work / "backend-stats.json"
-        self.log = work / "backend.log"
-        argv = [edge_load, "serve", "--mode", "echo", "--cpus", str(cpu), "--backlog", str(BACKLOG),
+    def __init__(self, edge_load, cpu, count, work, name="echo", mode_args=("--mode", "echo")):
+        self.name = name
+        self.stats_path = work / f"backend-{name}-stats.json"
+        self.log = work / f"backend-{name}.log"
+        argv = [edge_load, "serve", *mode_args, "--cpus", str(cpu), "--backlog", str(BACKLOG),
                 "--stats", str(self.stats_path), "--no-progress"]
         for _ in range(count):
             argv += ["--listen", "127.0.0.1:0"]
-        self.out = work / "backend.out"
+        self.out = work / f"backend-{name}.out"
         with open(self.out, "wb") as out, open(self.log, "wb") as err:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         self.ports = []

@@ -1,4 +1,5 @@
-"""Readings from /proc: CPU time and RSS of process trees, per-CPU busy time."""
+"""Readings from /proc: CPU time, RSS and context switches of process trees, per-CPU busy time,
+the machine's inter-processor interrupts."""
 
 import os
 
@@ -70,3 +71,45 @@ def cpu_busy():
                 v = [int(x) for x in vals]
                 out[int(name[3:])] = (sum(v[:8]) - v[3] - v[4]) / TICKS
     return out
+
+
+def context_switches(pids):
+    """(voluntary, involuntary) context switches of every thread of each process in pids, summed.
+    /proc/PID/status counts one thread only, so each task is read: a voluntary switch is the
+    thread going to sleep (each one needs a wake-up later), an involuntary one a preemption.
+    Threads that exited meanwhile drop out of the sum (io_uring's io-wq workers may)."""
+    vol = invol = 0
+    for p in pids:
+        try:
+            tids = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in tids:
+            try:
+                with open(f"/proc/{p}/task/{t}/status") as f:
+                    for line in f:
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            vol += int(line.split()[1])
+                        elif line.startswith("nonvoluntary_ctxt_switches:"):
+                            invol += int(line.split()[1])
+            except OSError:
+                pass
+    return vol, invol
+
+
+# The IPIs a wake-up sends across CPUs: RES (rescheduling: wake a sleeping CPU for a task made
+# runnable there) and CAL (function call: e.g. a remote wake-up queued through the wake list).
+# On a VM each one is a VM exit charged to the sender.
+IPI_KINDS = ("RES", "CAL")
+
+
+def ipis():
+    """Rescheduling + function-call interrupts of the whole machine so far, all CPUs summed."""
+    total = 0
+    with open("/proc/interrupts") as f:
+        ncpu = len(f.readline().split())
+        for line in f:
+            name, _, rest = line.partition(":")
+            if name.strip() in IPI_KINDS:
+                total += sum(int(x) for x in rest.split()[:ncpu])
+    return total

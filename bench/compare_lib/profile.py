@@ -16,7 +16,7 @@ COUNTED = {
 }
 
 
-def _rate_under(r, inst, cfg, perf_argv, log_path):
+def _rate_under(r, inst, be, cfg, perf_argv, log_path):
     """One rate run of cfg.profile_s against inst with perf_argv attached to its processes."""
     seconds = cfg.profile_s
     pids = ",".join(str(p) for p in inst.pids())
@@ -26,7 +26,7 @@ def _rate_under(r, inst, cfg, perf_argv, log_path):
     time.sleep(0.5)
     saved, cfg.rate_s = cfg.rate_s, seconds
     try:
-        s = runs.rate(r, runs.target(inst.kind.name, [inst.port], inst), cfg)
+        s = runs.rate(r, runs.target(inst.kind.name, [inst.port], be, inst), cfg)
     finally:
         cfg.rate_s = saved
     try:
@@ -44,14 +44,14 @@ def _tcp_out_segs():
     return int(rows[1][rows[0].index("OutSegs")])
 
 
-def count(r, inst, cfg, out_dir):
+def count(r, inst, be, cfg, out_dir):
     """Per-connection counts of COUNTED for inst under the rate load, or None."""
     if not shutil.which("perf"):
         return None
     csv = out_dir / f"perf-stat-{inst.kind.name}.csv"
     argv = ["perf", "stat", "-x", ",", "-o", str(csv), "-e", ",".join(COUNTED)]
     segs0 = _tcp_out_segs()
-    s, rc = _rate_under(r, inst, cfg, argv, out_dir / f"perf-stat-{inst.kind.name}.log")
+    s, rc = _rate_under(r, inst, be, cfg, argv, out_dir / f"perf-stat-{inst.kind.name}.log")
     segs = _tcp_out_segs() - segs0
     if rc != 0 or not s.get("ok") or not s.get("completed"):
         return {"ok": False, "reason": s.get("reason") or f"perf stat exit {rc}"}
@@ -79,14 +79,14 @@ def count_table(counts):
     return "\n".join(lines)
 
 
-def record(r, inst, cfg, out_dir, log):
+def record(r, inst, be, cfg, out_dir, log):
     """perf record of inst during one rate run; returns the report's text (self and inclusive
     symbols, shared objects) or a line saying why there is none."""
     if not shutil.which("perf"):
         return "perf not installed (tools/install_deps bench installs linux-perf)"
     data = out_dir / "perf-edgeproxy-rate.data"
     argv = ["perf", "record", "-e", "cpu-clock", "-g", "-o", str(data)]
-    s, rc = _rate_under(r, inst, cfg, argv, out_dir / "perf-record.log")
+    s, rc = _rate_under(r, inst, be, cfg, argv, out_dir / "perf-record.log")
     if rc != 0:
         return "perf record failed: " + (out_dir / "perf-record.log").read_text()[-500:]
     parts = [f"edgeproxy under `edge-load rate` for {cfg.profile_s} s: "

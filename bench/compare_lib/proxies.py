@@ -38,15 +38,16 @@ def spawn_pinned(argv, cpu, log_path):
         log.close()
 
 
-def probe(port, deadline, proc=None):
-    """Connects to port until one connection echoes a byte back through to a backend; returns the
-    monotonic time of that echo, or None at deadline or once proc has exited. Refused
-    connections retry after 0.2 ms."""
+def probe(port, deadline, proc=None, request=b"\0"):
+    """Connects to port until one connection sends `request` and gets the pattern's first byte
+    (0) back through to a backend (an echo of the default request, or the start of a reply);
+    returns the monotonic time of that byte, or None at deadline or once proc has exited.
+    Refused connections retry after 0.2 ms."""
     while time.monotonic() < deadline and (proc is None or proc.poll() is None):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
                 s.settimeout(max(0.05, deadline - time.monotonic()))
-                s.sendall(b"\0")
+                s.sendall(request)
                 if s.recv(1) == b"\0":
                     return time.monotonic()
         except OSError:
@@ -80,9 +81,11 @@ class proxy:
     label = ""
 
     def __init__(self, env):
-        self.env = env  # .work (Path), .backends {name: [(host, port)]}, .bins {}, .maxconn
+        # .work (Path), .backends {workload: {name: [(host, port)]}}, .routing_db {workload:
+        # Path}, .bins {}, .maxconn
+        self.env = env
 
-    def argv(self, cpu, port, tag):
+    def argv(self, cpu, port, tag, workload):
         raise NotImplementedError
 
     def version(self):
@@ -92,24 +95,28 @@ class proxy:
 class edgeproxy(proxy):
     name, label = "edgeproxy", "edgeproxy"
 
-    def argv(self, cpu, port, tag):
+    def argv(self, cpu, port, tag, workload):
         # Affinity off (--binding-ttl 0) so that, like HAProxy's and nginx's round robin, every
         # connection is balanced afresh; the metrics endpoint is off like the others' stats.
         return [self.env.bins["edgeproxy"], "--listen", f"127.0.0.1:{port}", "--db",
-                str(self.env.routing_db), "--cpus", str(cpu), "--metrics", "off",
+                str(self.env.routing_db[workload]), "--cpus", str(cpu), "--metrics", "off",
                 "--binding-ttl", "0", "--backlog", str(BACKLOG)] + getattr(self.env, "edgeproxy_args", [])
 
     def version(self):
         out = subprocess.run([self.env.bins["edgeproxy"], "--version"], capture_output=True,
                              text=True, timeout=10)
-        return out.stdout.strip()
+        # "edgeproxy VERSION", then build details: keep the revision it was built from.
+        lines = out.stdout.strip().splitlines() or [""]
+        rev = next((l.split(None, 1)[1] for l in lines[1:] if l.startswith("revision")), "")
+        return lines[0] + (f" ({rev})" if rev else "")
 
 
 class haproxy(proxy):
     name, label = "haproxy", "HAProxy"
 
-    def argv(self, cpu, port, tag):
-        servers = "\n".join(f"    server b{i} {h}:{p}" for i, (h, p) in enumerate(self.env.backends[self.name]))
+    def argv(self, cpu, port, tag, workload):
+        servers = "\n".join(f"    server b{i} {h}:{p}"
+                            for i, (h, p) in enumerate(self.env.backends[workload][self.name]))
         text = string.Template((HERE / "haproxy.cfg.in").read_text()).substitute(
             comment=tag, cpu=cpu, maxconn=self.env.maxconn, listen=f"127.0.0.1:{port}",
             backlog=BACKLOG, servers=servers,
@@ -127,8 +134,8 @@ class haproxy(proxy):
 class nginx(proxy):
     name, label = "nginx", "nginx"
 
-    def argv(self, cpu, port, tag):
-        servers = "\n".join(f"        server {h}:{p};" for h, p in self.env.backends[self.name])
+    def argv(self, cpu, port, tag, workload):
+        servers = "\n".join(f"        server {h}:{p};" for h, p in self.env.backends[workload][self.name])
         work = self.env.work
         text = string.Template((HERE / "nginx.conf.in").read_text()).substitute(
             comment=tag, stream_module=NGINX_STREAM_MODULE, cpu_mask="1" + "0" * cpu,
@@ -150,10 +157,11 @@ PROXIES = {"edgeproxy": edgeproxy, "haproxy": haproxy, "nginx": nginx}
 
 
 class instance:
-    """A running proxy: its process tree, its port, its CPU."""
+    """A running proxy in front of one workload's backends: its process tree, its port, its
+    CPU."""
 
-    def __init__(self, kind, cpu, tag):
-        self.kind, self.cpu, self.tag = kind, cpu, tag
+    def __init__(self, kind, cpu, tag, workload="echo"):
+        self.kind, self.cpu, self.tag, self.workload = kind, cpu, tag, workload
         self.port = free_port()
         self.log = kind.env.work / f"{kind.name}-{tag}.log"
         self.proc = None
@@ -162,10 +170,10 @@ class instance:
     def start(self, timeout=5.0):
         """Starts the proxy and waits until a connection is proxied; returns seconds from exec to
         that first echo, or raises RuntimeError with the log's tail."""
-        argv = self.kind.argv(self.cpu, self.port, self.tag)
+        argv = self.kind.argv(self.cpu, self.port, self.tag, self.workload)
         t0 = time.monotonic()
         self.proc = spawn_pinned(argv, self.cpu, self.log)
-        t1 = probe(self.port, t0 + timeout, self.proc)
+        t1 = probe(self.port, t0 + timeout, self.proc, self.kind.env.probe_request[self.workload])
         if t1 is None or self.proc.poll() is not None:
             code = self.proc.poll()
             self.stop()

@@ -10,10 +10,11 @@ from . import procstat
 
 
 class target:
-    """Where load goes: a proxy instance, or the backends themselves (direct)."""
+    """Where load goes: a proxy instance, or the backends themselves (direct); `backend` is the
+    serve process behind it, whose counts check the run."""
 
-    def __init__(self, name, ports, inst=None):
-        self.name, self.ports, self.inst = name, ports, inst
+    def __init__(self, name, ports, backend, inst=None):
+        self.name, self.ports, self.backend, self.inst = name, ports, backend, inst
 
     def pids(self):
         return self.inst.pids() if self.inst else []
@@ -23,8 +24,8 @@ class runner:
     """Runs edge-load clients pinned to the load CPU against targets; owns the run counter that
     names each run's files."""
 
-    def __init__(self, edge_load, backend, work, load_cpu, proxy_cpu, log):
-        self.edge_load, self.backend, self.work = edge_load, backend, work
+    def __init__(self, edge_load, work, load_cpu, proxy_cpu, log):
+        self.edge_load, self.work = edge_load, work
         self.load_cpu, self.proxy_cpu, self.log = load_cpu, proxy_cpu, log
         self.n = 0
 
@@ -55,19 +56,26 @@ class runner:
         return rc, res, out_path
 
     def measure(self, mode, tgt, args, timeout_s, on_line=None, expect_conns=None):
-        """One run with accounting: proxy CPU (all its processes), load-side CPU (client and
-        backend), per-CPU busy time, backend byte and connection counts before and after."""
+        """One run with accounting: proxy CPU and context switches (all its processes and
+        threads), load-side CPU (client and backend), per-CPU busy time, the machine's IPIs,
+        backend byte and connection counts before and after."""
         pids = tgt.pids()
-        back0 = self.backend.stats()
+        be = tgt.backend
+        back0 = be.stats()
         if back0 is None:
             return {"ok": False, "reason": "backend stats unavailable"}
         t0 = time.monotonic()
-        pcpu0, bcpu0, busy0 = procstat.cpu_seconds(pids), self.backend.cpu_seconds(), procstat.cpu_busy()
+        pcpu0, bcpu0, busy0 = procstat.cpu_seconds(pids), be.cpu_seconds(), procstat.cpu_busy()
+        sw0, ipi0 = procstat.context_switches(pids), procstat.ipis()
         rc, res, out_path = self._client(mode, tgt, args, timeout_s, on_line)
-        back1 = self.backend.settled(back0["active"])
-        pcpu1, bcpu1, busy1 = procstat.cpu_seconds(pids), self.backend.cpu_seconds(), procstat.cpu_busy()
+        back1 = be.settled(back0["active"])
+        pcpu1, bcpu1, busy1 = procstat.cpu_seconds(pids), be.cpu_seconds(), procstat.cpu_busy()
+        sw1, ipi1 = procstat.context_switches(pids), procstat.ipis()
         window = max(time.monotonic() - t0, 1e-3)
-        s = {"ok": True, "reason": "", "exit_code": rc, "client": res, "out": str(out_path)}
+        s = {"ok": True, "reason": "", "exit_code": rc, "client": res, "out": str(out_path),
+             "ipis": ipi1 - ipi0}
+        if pids:
+            s["wakeups"], s["preemptions"] = sw1[0] - sw0[0], sw1[1] - sw0[1]
         problems = []
         if rc != 0:
             problems.append(f"edge-load exit {rc}")
@@ -112,8 +120,19 @@ class runner:
         return s
 
 
+def per_unit(s, completed):
+    """Per connection or request: proxy CPU per 10,000, IPIs, proxy wake-ups and preemptions."""
+    if not completed:
+        return
+    if s.get("proxy_cpu_s") is not None:
+        s["cpu_per_10k"] = s["proxy_cpu_s"] / completed * 1e4
+    for key in ("ipis", "wakeups", "preemptions"):
+        if s.get(key) is not None:
+            s[f"{key}_per_unit"] = s[key] / completed
+
+
 def rate(r, tgt, cfg):
-    """Connections flat out: connect, 64 bytes each way, close."""
+    """Connections flat out: connect, 64 bytes each way, close (the client closes first)."""
     s = r.measure("rate", tgt, ["--duration", f"{cfg.rate_s}s", "--concurrency", "64",
                                 "--send", "64", "--recv", "64"], cfg.rate_s + 30,
                   expect_conns=lambda res: res["attempted"])
@@ -121,8 +140,38 @@ def rate(r, tgt, cfg):
         c = s["client"]
         s["per_second"] = c["per_second"]
         s["completed"] = c["completed"]
-        if s.get("proxy_cpu_s") is not None and c["completed"]:
-            s["cpu_per_10k"] = s["proxy_cpu_s"] / c["completed"] * 1e4
+        per_unit(s, c["completed"])
+    return s
+
+
+# The second workload: an HTTP/1.0-style exchange where the backend closes first. The request is
+# a real HTTP GET's bytes (the proxies are L4: only its size matters to them); the backend
+# answers REPLY_BYTES of the pattern once it has the whole request, then closes.
+HTTP_REQUEST = "GET /small HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
+REPLY_BYTES = 512
+CLOSE_FIRST_CLIENTS = 32
+
+
+def close_first_backend_args():
+    """`edge-load serve` flags of the backend-closes-first workload."""
+    return ["--mode", "reply", "--request", str(len(HTTP_REQUEST)), "--reply", str(REPLY_BYTES),
+            "--close-after-reply"]
+
+
+def close_first(r, tgt, cfg):
+    """32 clients flat out: connect, send the GET, read until the backend closes, close."""
+    s = r.measure("rate", tgt, ["--duration", f"{cfg.rate_s}s",
+                                "--concurrency", str(CLOSE_FIRST_CLIENTS),
+                                "--send-text", HTTP_REQUEST, "--recv", "eof"], cfg.rate_s + 30,
+                  expect_conns=lambda res: res["attempted"])
+    if s.get("client"):
+        c = s["client"]
+        s["per_second"] = c["per_second"]
+        s["completed"] = c["completed"]
+        if c["completed"] and c["bytes"]["received"] != c["completed"] * REPLY_BYTES and s["ok"]:
+            s["ok"], s["reason"] = False, (f"{c['bytes']['received']} bytes received, expected "
+                                           f"{REPLY_BYTES} per connection")
+        per_unit(s, c["completed"])
     return s
 
 
@@ -150,8 +199,7 @@ def rr(r, tgt, cfg):
         lat = c["latency_us"]["request"]
         s.update(p50=lat["p50"], p90=lat["p90"], p99=lat["p99"], p999=lat["p999"],
                  missed=c["figures"].get("missed_requests", 0))
-        if s.get("proxy_cpu_s") is not None and c["completed"]:
-            s["cpu_per_10k"] = s["proxy_cpu_s"] / c["completed"] * 1e4
+        per_unit(s, c["completed"])
     return s
 
 

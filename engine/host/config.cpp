@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/nearest_word.hpp"
 #include "geo/region_map.hpp"
 #include "geo/types.hpp"
 
@@ -322,7 +323,13 @@ parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& 
         const option_spec* spec = nullptr;
         for (const option_spec& o : options)
             if (name == o.flag) spec = &o;
-        if (spec == nullptr) throw config_error(fmt::format("unknown option '{}' (see --help)", a));
+        if (spec == nullptr) {
+            std::vector<std::string_view> names = {"--help", "--version"};
+            for (const option_spec& o : options)
+                names.push_back(o.flag);
+            throw config_error(
+                fmt::format("unknown option '{}'{} (see --help)", a, did_you_mean(name, names)));
+        }
         if (spec->arg != nullptr && !has_inline) {
             if (i + 1 >= argc)
                 throw config_error(fmt::format("{} needs a value ({})", name, spec->arg));

@@ -1,6 +1,7 @@
 #include "engine/host/metrics.hpp"
 
 #include "engine/codec/proxy_protocol.hpp"
+#include "engine/host/process_stats.hpp"
 
 #include <fmt/format.h>
 
@@ -26,7 +27,28 @@ void worker_metrics::record_connect_latency(std::uint32_t slot, std::uint64_t mi
     b.latency_sum_us.add(micros);
 }
 
+void worker_metrics::record_loop_busy(std::uint64_t micros) noexcept {
+    std::size_t bucket = 0;
+    while (bucket < loop_busy_bounds_us.size() && micros > loop_busy_bounds_us[bucket])
+        ++bucket;
+    loop_busy[bucket].add();
+    loop_busy_sum_us.add(micros);
+    if (static_cast<std::int64_t>(micros) > loop_busy_max_us.get())
+        loop_busy_max_us.set(static_cast<std::int64_t>(micros));
+}
+
 namespace {
+
+// Histogram bounds kept in µs or ms, in seconds for rendering.
+template <class T, std::size_t N>
+constexpr std::array<double, N> in_seconds(const std::array<T, N>& bounds, double per_second) {
+    std::array<double, N> out{};
+    for (std::size_t i = 0; i < N; ++i)
+        out[i] = static_cast<double>(bounds[i]) / per_second;
+    return out;
+}
+constexpr auto loop_busy_bounds_s = in_seconds(loop_busy_bounds_us, 1e6);
+constexpr auto latency_bounds_s = in_seconds(latency_bounds_ms, 1e3);
 
 using out_it = std::back_insert_iterator<std::string>;
 
@@ -92,6 +114,25 @@ std::string escape(const std::string& s) {
     return r;
 }
 
+// Prometheus' standard process metrics, as its client libraries name them.
+void render_process(out_it o) {
+    const std::optional<process_stats> p = read_process_stats();
+    if (!p) return;
+    header(o, "process_cpu_seconds_total", "counter", "User and system CPU time spent");
+    fmt::format_to(o, "process_cpu_seconds_total {}\n", p->cpu_seconds);
+    header(o, "process_resident_memory_bytes", "gauge", "Resident memory size");
+    fmt::format_to(o, "process_resident_memory_bytes {}\n", p->resident_bytes);
+    header(o, "process_virtual_memory_bytes", "gauge", "Virtual memory size");
+    fmt::format_to(o, "process_virtual_memory_bytes {}\n", p->virtual_bytes);
+    header(o, "process_open_fds", "gauge", "Open file descriptors");
+    fmt::format_to(o, "process_open_fds {}\n", p->open_fds);
+    header(o, "process_max_fds", "gauge", "Maximum number of open file descriptors");
+    fmt::format_to(o, "process_max_fds {}\n", p->max_fds);
+    header(o, "process_start_time_seconds", "gauge",
+           "Start time of the process since the Unix epoch");
+    fmt::format_to(o, "process_start_time_seconds {:.2f}\n", p->start_time_seconds);
+}
+
 // Everything but the per-backend series.
 void render_process_series(out_it o, std::span<const worker_metrics* const> ws,
                            const routing::snapshot* snap, const process_gauges& proc) {
@@ -101,6 +142,7 @@ void render_process_series(out_it o, std::span<const worker_metrics* const> ws,
     fmt::format_to(o, "edge_workers {}\n", proc.workers);
     header(o, "edge_draining", "gauge", "1 while the proxy drains after SIGTERM/SIGINT");
     fmt::format_to(o, "edge_draining {}\n", proc.draining ? 1 : 0);
+    render_process(o);
 
     simple(o, ws, "edge_connections_total", "counter", "Client connections accepted",
            [](const worker_metrics& w) { return w.connections_total.get(); });
@@ -162,6 +204,9 @@ void render_process_series(out_it o, std::span<const worker_metrics* const> ws,
     simple(o, ws, "edge_buffer_spills_total", "counter",
            "Directions whose bytes waiting on a slow reader moved out of the shared buffer pool",
            [](const worker_metrics& w) { return w.spills.get(); });
+    simple(o, ws, "edge_receive_yields_total", "counter",
+           "Armed receives of heavy flows that stepped aside while others waited for buffers",
+           [](const worker_metrics& w) { return w.receive_yields.get(); });
     simple(o, ws, "edge_buffers_spilled_total", "counter",
            "Pool buffers freed by moving their bytes to spill memory",
            [](const worker_metrics& w) { return w.buffers_spilled.get(); });
@@ -178,19 +223,21 @@ void render_process_series(out_it o, std::span<const worker_metrics* const> ws,
     for (std::size_t i = 0; i < ws.size(); ++i)
         fmt::format_to(o, "edge_worker_loop_iterations_total{{worker=\"{}\"}} {}\n", i,
                        ws[i]->loop_iterations.get());
-    header(o, "edge_worker_loop_busy_us", "histogram",
-           "Time a worker's loop iteration spent working (not waiting), microseconds");
+    header(o, "edge_worker_loop_busy_seconds", "histogram",
+           "Time a worker's loop iteration spent working (not waiting)");
     for (std::size_t i = 0; i < ws.size(); ++i) {
         std::uint64_t total =
-            buckets(o, "edge_worker_loop_busy_us", "worker", i, loop_busy_bounds_us,
+            buckets(o, "edge_worker_loop_busy_seconds", "worker", i, loop_busy_bounds_s,
                     [&](std::size_t b) { return ws[i]->loop_busy[b].get(); });
-        fmt::format_to(o, "edge_worker_loop_busy_us_count{{worker=\"{}\"}} {}\n", i, total);
+        fmt::format_to(o, "edge_worker_loop_busy_seconds_sum{{worker=\"{}\"}} {}\n", i,
+                       static_cast<double>(ws[i]->loop_busy_sum_us.get()) / 1e6);
+        fmt::format_to(o, "edge_worker_loop_busy_seconds_count{{worker=\"{}\"}} {}\n", i, total);
     }
-    header(o, "edge_worker_loop_busy_max_us", "gauge",
-           "Longest loop iteration of a worker since start, microseconds");
+    header(o, "edge_worker_loop_busy_max_seconds", "gauge",
+           "Longest loop iteration of a worker since start");
     for (std::size_t i = 0; i < ws.size(); ++i)
-        fmt::format_to(o, "edge_worker_loop_busy_max_us{{worker=\"{}\"}} {}\n", i,
-                       ws[i]->loop_busy_max_us.get());
+        fmt::format_to(o, "edge_worker_loop_busy_max_seconds{{worker=\"{}\"}} {}\n", i,
+                       static_cast<double>(ws[i]->loop_busy_max_us.get()) / 1e6);
     header(o, "edge_worker_completions_total", "counter", "io_uring completions, per worker");
     for (std::size_t i = 0; i < ws.size(); ++i)
         fmt::format_to(o, "edge_worker_completions_total{{worker=\"{}\"}} {}\n", i,
@@ -270,6 +317,15 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
                "/metrics/backends?offset=N pages through them");
         fmt::format_to(o, "edge_metrics_backends_omitted {}\n", all.size() - backends.size());
     }
+    header(o, "edge_backend_state", "gauge",
+           "1 for the state each backend is in (healthy, draining, unhealthy), else 0");
+    for (const routing::backend& b : backends) {
+        const char* state = !b.healthy ? "unhealthy" : b.draining ? "draining" : "healthy";
+        std::string id = escape(b.id);
+        for (const char* s : {"healthy", "draining", "unhealthy"})
+            fmt::format_to(o, "edge_backend_state{{backend=\"{}\",state=\"{}\"}} {}\n", id, s,
+                           s == std::string_view(state) ? 1 : 0);
+    }
     header(o, "edge_backend_connections_current", "gauge",
            "Live proxied connections per backend (all workers)");
     for (const routing::backend& b : backends)
@@ -297,20 +353,28 @@ void render_prometheus(std::string& out, std::span<const worker_metrics* const> 
                     return c.connect_failures[r].get();
                 }));
     }
-    header(o, "edge_backend_latency_ms", "histogram", "Time to connect to a backend, milliseconds");
-    for (const routing::backend& b : backends) {
-        std::string id = escape(b.id);
-        std::uint64_t cumulative = buckets(
-            o, "edge_backend_latency_ms", "backend", id, latency_bounds_ms, [&](std::size_t i) {
+    // The connect-time histogram in seconds, and again in milliseconds under edgeProxy's
+    // documented name (dashboards built for edgeProxy keep working; new ones should use seconds).
+    auto connect_histogram = [&](const char* name, const auto& bounds, double sum_divisor) {
+        for (const routing::backend& b : backends) {
+            std::string id = escape(b.id);
+            std::uint64_t cumulative = buckets(o, name, "backend", id, bounds, [&](std::size_t i) {
                 return per_backend(b,
                                    [i](const backend_counters& c) { return c.latency[i].get(); });
             });
-        std::uint64_t sum_us =
-            per_backend(b, [](const backend_counters& c) { return c.latency_sum_us.get(); });
-        fmt::format_to(o, "edge_backend_latency_ms_sum{{backend=\"{}\"}} {:.3f}\n", id,
-                       static_cast<double>(sum_us) / 1000.0);
-        fmt::format_to(o, "edge_backend_latency_ms_count{{backend=\"{}\"}} {}\n", id, cumulative);
-    }
+            std::uint64_t sum_us =
+                per_backend(b, [](const backend_counters& c) { return c.latency_sum_us.get(); });
+            fmt::format_to(o, "{}_sum{{backend=\"{}\"}} {}\n", name, id,
+                           static_cast<double>(sum_us) / sum_divisor);
+            fmt::format_to(o, "{}_count{{backend=\"{}\"}} {}\n", name, id, cumulative);
+        }
+    };
+    header(o, "edge_backend_connect_seconds", "histogram", "Time to connect to a backend");
+    connect_histogram("edge_backend_connect_seconds", latency_bounds_s, 1e6);
+    header(o, "edge_backend_latency_ms", "histogram",
+           "Time to connect to a backend, milliseconds (edgeProxy's name; prefer "
+           "edge_backend_connect_seconds)");
+    connect_histogram("edge_backend_latency_ms", latency_bounds_ms, 1e3);
 }
 
 }  // namespace edge::engine

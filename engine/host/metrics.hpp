@@ -91,9 +91,12 @@ enum class accept_error : std::uint8_t { fd_limit, memory, other, count_ };
 inline constexpr std::array<const char*, std::size_t(accept_error::count_)> accept_error_names = {
     "fd_limit", "memory", "other"};
 
+/// Upper bounds (µs) of the edge_worker_loop_busy_seconds histogram (rendered in seconds).
 inline constexpr std::array<std::uint64_t, 5> loop_busy_bounds_us = {10, 100, 1000, 10000, 100000};
 
-/// Upper bounds (ms) of the edge_backend_latency_ms histogram: time to connect to a backend.
+/// Upper bounds (ms) of the backend connect-time histogram, rendered twice: in seconds as
+/// edge_backend_connect_seconds (Prometheus' base unit) and in milliseconds as edgeProxy's
+/// documented edge_backend_latency_ms.
 inline constexpr std::array<double, 14> latency_bounds_ms = {0.25, 0.5, 1,   2,   5,    10,   25,
                                                              50,   100, 250, 500, 1000, 2500, 5000};
 
@@ -124,6 +127,7 @@ struct worker_metrics {
     counter enobufs;           // receives stopped because the buffer pool was empty
     counter backpressure;      // receives paused because the other side was not draining
     counter spills;            // directions whose queued bytes moved out of the pool
+    counter receive_yields;    // armed receives of heavy flows that stepped aside for starved ones
     counter buffers_spilled;   // pool buffers freed by moving their bytes to spill
     gauge spill_buffers_used;  // spill buffers holding bytes for slow readers now
     counter stale_cqes;        // completions for a slot's previous occupant (dropped)
@@ -131,6 +135,7 @@ struct worker_metrics {
     /// Time one loop iteration spent working (completions, timers, messages; not the wait), by
     /// upper bound in µs; and the longest seen.
     std::array<counter, loop_busy_bounds_us.size() + 1> loop_busy;  // last: above 100000 µs
+    counter loop_busy_sum_us;
     gauge loop_busy_max_us;
     counter completions;
     counter ring_enters;
@@ -144,6 +149,8 @@ struct worker_metrics {
     /// Reserves the per-backend array. Start-up.
     result<void> map_backends(std::uint32_t capacity) noexcept;
     void record_connect_latency(std::uint32_t slot, std::uint64_t micros) noexcept;
+    /// One loop iteration's working time into the histogram, its sum and the maximum. Worker.
+    void record_loop_busy(std::uint64_t micros) noexcept;
 };
 
 /// Routing reloads and affinity, kept by the control thread.
@@ -168,9 +175,6 @@ struct process_gauges {
     const routing_stats* routing = nullptr;
 };
 
-/// Renders Prometheus text exposition (version 0.0.4) of every worker's counters, summed, and of
-/// the per-backend series for the backends in `snap` (the page of them `page` names). Control
-/// thread (the admin endpoint).
 /// Which backends' series one scrape carries: at most `limit` from `offset`, in table order;
 /// `only_backends` leaves the process-wide series out (the paging endpoint).
 struct backend_page {
@@ -179,6 +183,12 @@ struct backend_page {
     bool only_backends = false;
 };
 
+/// Renders Prometheus text exposition (version 0.0.4) of every worker's counters, summed, of
+/// the per-backend series for the backends in `snap` (those `page` selects), and the process_*
+/// metrics (read from /proc/self now). Names follow Prometheus' conventions (base units,
+/// counters end in _total, histograms have _sum and _count; `promtool check metrics` passes)
+/// except edgeProxy's documented edge_backend_latency_ms, kept beside
+/// edge_backend_connect_seconds. Admin thread.
 void render_prometheus(std::string& out, std::span<const worker_metrics* const> workers,
                        const routing::snapshot* snap, const process_gauges& proc,
                        const backend_page& page = {});

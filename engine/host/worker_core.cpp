@@ -165,13 +165,7 @@ void worker_core::on_core_completion(const completion& c) noexcept {
 
 void worker_core::end_iteration(std::uint64_t busy_start_ns) noexcept {
     metrics_.loop_iterations.add();
-    std::uint64_t busy_us = (monotonic_ns() - busy_start_ns) / 1000;
-    std::size_t bucket = 0;
-    while (bucket < loop_busy_bounds_us.size() && busy_us > loop_busy_bounds_us[bucket])
-        ++bucket;
-    metrics_.loop_busy[bucket].add();
-    if (static_cast<std::int64_t>(busy_us) > metrics_.loop_busy_max_us.get())
-        metrics_.loop_busy_max_us.set(static_cast<std::int64_t>(busy_us));
+    metrics_.record_loop_busy((monotonic_ns() - busy_start_ns) / 1000);
     metrics_.ring_enters.set(ring_->enter_calls());
     unsigned held = 0;
     for (auto& g : groups_)

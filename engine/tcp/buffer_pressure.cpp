@@ -15,10 +15,14 @@
 //                             MSG_WAITALL) and re-issued from spill.
 //   dry          spill full   the connection holding the most pool buffers is closed with a
 //                             reset (close reason "evicted", logged at most once per interval).
-// So the pool keeps a reserve that new and well-behaved connections can always use, by
-// construction rather than by tuning; a slow reader costs at most its queued bytes in spill
-// memory, which is reserved once and resident only while used. Receives that met an empty pool
-// (ENOBUFS) are re-armed, oldest first, as soon as two bundles' worth of buffers are free.
+// Receives that met an empty pool (ENOBUFS) wait on a list and are re-armed as buffers come back,
+// as many as the free buffers can serve, those that have received the least first (a new
+// connection before a bulk flow); and while they wait with the pool dry, the armed receives that
+// have taken the most step aside (yield_to_starved) so that returned buffers reach the waiting
+// ones instead of going straight back to the heaviest flows. So a new or well-behaved connection
+// always gets buffers within a few returns, by construction rather than by tuning; a slow reader
+// costs at most its queued bytes in spill memory, which is reserved once and resident only while
+// used.
 
 #include <algorithm>
 
@@ -33,6 +37,10 @@ namespace {
 constexpr std::uint32_t stalled_send_ms = 20;
 /// Relief scans the connection table; under sustained pressure it runs at most this often.
 constexpr std::uint64_t relief_interval_ms = 10;
+/// A receive steps aside for starved ones only if it has taken this much more than they have.
+constexpr std::uint64_t yield_margin_bytes = 256 * 1024;
+/// Receives that step aside in one pass (each frees a bundle's worth as its sends complete).
+constexpr std::size_t max_yields_per_pass = 16;
 
 }  // namespace
 
@@ -49,7 +57,16 @@ void tcp_proxy::on_enobufs(std::uint32_t slot, unsigned side) noexcept {
 }
 
 void tcp_proxy::after_batch() noexcept {
-    if (!starved_.empty()) rearm_starved();
+    if (!starved_.empty()) {
+        rearm_starved();
+        // Still waiting, and every buffer that comes back is taken at once by the receives that
+        // are armed: some of the heaviest of those step aside (below).
+        if (!starved_.empty() && pool_->free_count() < 2 * max_send_iov &&
+            core_.now_ms() >= last_yield_ms_ + relief_interval_ms) {
+            last_yield_ms_ = core_.now_ms();
+            yield_to_starved();
+        }
+    }
     if (pool_->free_count() * 4 < pool_->count() &&
         core_.now_ms() >= last_relief_ms_ + relief_interval_ms) {
         last_relief_ms_ = core_.now_ms();
@@ -59,20 +76,92 @@ void tcp_proxy::after_batch() noexcept {
 }
 
 void tcp_proxy::rearm_starved() noexcept {
-    // Oldest first; stop while fewer than two full bundles are free, so a re-armed receive is
-    // not met by ENOBUFS again at once.
-    const unsigned room = 2 * max_send_iov;
-    std::size_t i = 0;
-    for (; i < starved_.size() && pool_->free_count() >= room; ++i) {
-        op_tag t = op_tag::decode(starved_[i]);
-        if (!conns_->is_current(t.slot, t.gen)) continue;
-        conn& cn = (*conns_)[t.slot];
-        relay_half& h = cn.half[t.dir];
+    // Re-arm only as many receives as the free buffers can serve (one bundle each): re-arming
+    // every starved receive at once sends them all racing for the same few buffers, and all but
+    // a few meet ENOBUFS again. A direction that already holds its allowance waits for its reader
+    // instead (it is paused, and resumes when its queue drains), so it cannot crowd out others.
+    const unsigned bundle = max_send_iov;
+    const unsigned free = pool_->free_count();
+    std::size_t budget = free >= 2 * bundle ? (free - bundle) / bundle : 0;
+    if (budget == 0) return;
+    const std::uint32_t allowed = allowance();
+    std::size_t kept = 0;
+    for (std::uint64_t t : starved_) {
+        op_tag d = op_tag::decode(t);
+        if (!conns_->is_current(d.slot, d.gen)) continue;
+        conn& cn = (*conns_)[d.slot];
+        relay_half& h = cn.half[d.dir];
         if (cn.state == conn_state::closing || !h.recv_starved) continue;
-        h.recv_starved = false;
-        if (!h.recv_armed && !h.recv_paused && !h.eof) arm_recv(t.slot, cn, t.dir);
+        if (h.queue.bytes >= allowed) {
+            h.recv_starved = false;
+            h.recv_paused = true;
+            continue;
+        }
+        starved_[kept++] = t;
     }
-    starved_.erase(starved_.begin(), starved_.begin() + static_cast<std::ptrdiff_t>(i));
+    starved_.resize(kept);
+    // Those that have received the least go first: a new connection (nothing received yet), or
+    // a request-sized exchange, before a bulk flow that has had its share of the pool.
+    auto received = [this](std::uint64_t t) {
+        op_tag d = op_tag::decode(t);
+        return (*conns_)[d.slot].half[d.dir].bytes_in;
+    };
+    if (starved_.size() > budget)
+        std::nth_element(starved_.begin(), starved_.begin() + static_cast<std::ptrdiff_t>(budget),
+                         starved_.end(), [&](std::uint64_t a, std::uint64_t b) {
+                             return received(a) < received(b);
+                         });
+    std::size_t n = std::min(budget, starved_.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        op_tag d = op_tag::decode(starved_[i]);
+        conn& cn = (*conns_)[d.slot];
+        relay_half& h = cn.half[d.dir];
+        h.recv_starved = false;
+        if (!h.recv_armed && !h.recv_paused && !h.eof) arm_recv(d.slot, cn, d.dir);
+    }
+    starved_.erase(starved_.begin(), starved_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void tcp_proxy::yield_to_starved() noexcept {
+    // The pool is dry and receives wait for it, while bulk flows' receives stay armed and take
+    // every buffer that comes back. The armed receives that have taken the most so far step
+    // aside: cancelled and put on the starved list themselves, where they come back after those
+    // that have received less (rearm_starved). So a new connection waits for a few bundles to
+    // come back, not for the bulk flows to finish.
+    std::uint64_t least_waiting = UINT64_MAX;
+    for (std::uint64_t t : starved_) {
+        op_tag d = op_tag::decode(t);
+        if (conns_->is_current(d.slot, d.gen))
+            least_waiting = std::min(least_waiting, (*conns_)[d.slot].half[d.dir].bytes_in);
+    }
+    relief_candidates_.clear();
+    for (std::uint32_t slot = 0; slot < conns_->high_water(); ++slot) {
+        if (!conns_->in_use(slot)) continue;
+        const conn& cn = (*conns_)[slot];
+        if (cn.state == conn_state::closing) continue;
+        for (std::uint8_t half = 0; half < 2; ++half) {
+            const relay_half& h = cn.half[half];
+            if (!h.recv_armed || h.recv_paused || h.recv_starved) continue;
+            if (h.bytes_in <= least_waiting + yield_margin_bytes) continue;
+            relief_candidates_.push_back({0, slot, half, h.bytes_in});
+        }
+    }
+    std::size_t n = std::min<std::size_t>(relief_candidates_.size(), max_yields_per_pass);
+    std::partial_sort(
+        relief_candidates_.begin(), relief_candidates_.begin() + static_cast<std::ptrdiff_t>(n),
+        relief_candidates_.end(), [](const relief_candidate& a, const relief_candidate& b) {
+            return a.bytes_in > b.bytes_in;
+        });
+    for (std::size_t i = 0; i < n; ++i) {
+        const relief_candidate& c = relief_candidates_[i];
+        conn& cn = (*conns_)[c.slot];
+        relay_half& h = cn.half[c.half];
+        core_.io().prep_cancel(tag(tcp_op::recv, c.slot, c.half),
+                               tag(tcp_op::cancel, c.slot, c.half));
+        h.recv_starved = true;
+        starved_.push_back(tag(tcp_op::recv, c.slot, c.half));
+        metrics_.receive_yields.add();
+    }
 }
 
 void tcp_proxy::relieve_pressure() noexcept {
@@ -88,7 +177,7 @@ void tcp_proxy::relieve_pressure() noexcept {
             const relay_half& h = cn.half[half];
             if (h.queue.pool_count == 0 || h.spill_after_send) continue;
             if (h.send_busy && now - h.send_since_ms < stalled_send_ms) continue;
-            relief_candidates_.push_back({h.queue.pool_count, slot, half});
+            relief_candidates_.push_back({h.queue.pool_count, slot, half, h.bytes_in});
         }
     }
     std::sort(relief_candidates_.begin(), relief_candidates_.end(),

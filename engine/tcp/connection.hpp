@@ -64,6 +64,7 @@ struct relay_half {
     buffer_queue queue;               // bytes received on this half's source, not yet sent on
     std::uint16_t sending = 0;        // buffers (from the head) covered by the send in flight
     std::uint32_t send_since_ms = 0;  // when the send in flight was issued (low 32 bits)
+    std::uint64_t bytes_in = 0;       // received on this half so far (who re-arms first)
 
     bool recv_armed = false;        // a multishot receive is in the kernel
     bool recv_paused = false;       // stopped: the queue reached its allowance (backpressure)

@@ -123,6 +123,7 @@ void tcp_proxy::on_recv(std::uint32_t slot, conn& cn, unsigned side, const compl
     }
     if (c.res > 0) {
         store_->append_received(h.queue, c.buffer_id(), static_cast<std::uint32_t>(c.res));
+        h.bytes_in += static_cast<std::uint32_t>(c.res);
         if (cn.state == conn_state::closing) {
             store_->drop(h.queue, h.send_busy ? h.sending : 0);
             op_done(slot, cn);

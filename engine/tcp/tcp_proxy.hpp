@@ -110,6 +110,7 @@ class tcp_proxy {
     std::uint32_t allowance() const noexcept;
     void on_enobufs(std::uint32_t slot, unsigned side) noexcept;
     void rearm_starved() noexcept;
+    void yield_to_starved() noexcept;
     void relieve_pressure() noexcept;
     /// Moves a half's pool buffers into spill (cancelling its stalled send first); false when
     /// the spill area is full.
@@ -142,9 +143,11 @@ class tcp_proxy {
         std::uint16_t pool_buffers;
         std::uint32_t slot;
         std::uint8_t half;
+        std::uint64_t bytes_in;
     };
     std::vector<relief_candidate> relief_candidates_;  // reused by every relief pass
     std::uint64_t last_relief_ms_ = 0;
+    std::uint64_t last_yield_ms_ = 0;
     bool draining_ = false;
 
     routing::snapshot_ptr snap_;

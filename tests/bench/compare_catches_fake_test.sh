@@ -18,6 +18,7 @@ j = json.load(open(sys.argv[1]))
 rows = {r["label"]: r for r in j["rows"]}
 bad = []
 for label in ("connection rate, flat out", "proxy CPU per 10,000 connections",
+              "connection rate, backend closes first", "IPIs per connection, backend closes first",
               "proxy CPU per GB relayed", "request p50, proxy on its own CPU",
               "RSS per idle proxied connection", "exec → first proxied connection (median)"):
     cell = rows[label]["cells"]["edgeproxy"]

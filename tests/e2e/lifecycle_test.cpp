@@ -155,6 +155,18 @@ TEST_CASE("the admin endpoint serves the documented metrics and /healthz") {
         CHECK_THAT(m, Catch::Contains(std::string("# TYPE ") + name + " "));
 }
 
+TEST_CASE("--version prints the build: version, revision, compiler, liburing, kernel io_uring") {
+    auto [code, out] = run_command({edgeproxy_bin(), "--version"});
+    INFO(out);
+    CHECK(code == 0);
+    CHECK_THAT(out, Catch::StartsWith("edgeproxy 0."));
+    CHECK_THAT(out, Catch::Contains("\nrevision  "));
+    CHECK_THAT(out, Catch::Contains("\ncompiler  "));
+    CHECK_THAT(out, Catch::Contains("\nliburing  2."));
+    // This kernel runs the test suite, so io_uring works here: its features are listed.
+    CHECK_THAT(out, Catch::Contains("io_uring DEFER_TASKRUN "));
+}
+
 TEST_CASE("--check: 0 for a good configuration, 1 for a bad database, 2 for a bad flag") {
     temp_dir dir;
     write_routing_db(dir.file("good.db"), {{"a", 8080}});

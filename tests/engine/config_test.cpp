@@ -123,6 +123,7 @@ TEST_CASE("bad input is a config_error naming the flag") {
     CHECK_THAT(error_of({"--cpus", "4000"}), Catch::Contains("--cpus"));
     CHECK_THAT(error_of({"--region", "a region with spaces"}), Catch::Contains("--region"));
     CHECK_THAT(error_of({"--nope"}), Catch::Contains("unknown option"));
+    CHECK_THAT(error_of({"--nope"}), !Catch::Contains("did you mean"));
     CHECK_THAT(error_of({"--db"}), Catch::Contains("needs a value"));
     CHECK_THAT(error_of({"--check=yes"}), Catch::Contains("takes no value"));
     CHECK_THAT(error_of({"--log-level", "loud"}), Catch::Contains("--log-level"));
@@ -137,4 +138,23 @@ TEST_CASE("usage text lists every flag with its environment variable") {
     CHECK_THAT(u, Catch::Contains("EDGEPROXY_LISTEN_ADDR"));
     CHECK_THAT(u, Catch::Contains("EDGEPROXY_DB_PATH"));
     CHECK_THAT(u, Catch::Contains("EDGEPROXY_REGION"));
+}
+
+TEST_CASE("a mistyped flag names the one it is nearest to") {
+    auto error_of = [](std::vector<std::string> args) -> std::string {
+        config c;
+        try {
+            parse(std::move(args), fake_env{}, c);
+        } catch (const config_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK_THAT(error_of({"--listn", "127.0.0.1:80"}),
+               Catch::Contains("unknown option '--listn' (did you mean '--listen'?)"));
+    CHECK_THAT(error_of({"--metrcis", "off"}), Catch::Contains("(did you mean '--metrics'?)"));
+    CHECK_THAT(error_of({"--idle-timout=5s"}), Catch::Contains("(did you mean '--idle-timeout'?)"));
+    CHECK_THAT(error_of({"--reload", "1s"}),
+               Catch::Contains("(did you mean '--reload-interval'?)"));
+    CHECK_THAT(error_of({"--verison"}), Catch::Contains("(did you mean '--version'?)"));
 }

@@ -56,4 +56,47 @@ TEST_CASE("the scrape sums every worker's counters and renders the per-backend h
     CHECK_THAT(out, Catch::Contains("edge_backend_connect_failures_total{backend=\"sa-\\\"1\\\"\","
                                     "reason=\"timeout\"} 1\n"));
     CHECK_THAT(out, Catch::Contains("# TYPE edge_backend_latency_ms histogram\n"));
+    CHECK_THAT(out,
+               Catch::Contains("edge_backend_latency_ms_sum{backend=\"sa-\\\"1\\\"\"} 10006.3\n"));
+    // The same histogram in seconds, Prometheus' base unit.
+    CHECK_THAT(out, Catch::Contains("# TYPE edge_backend_connect_seconds histogram\n"));
+    CHECK_THAT(
+        out,
+        Catch::Contains(
+            "edge_backend_connect_seconds_bucket{backend=\"sa-\\\"1\\\"\",le=\"0.0005\"} 1\n"));
+    CHECK_THAT(
+        out, Catch::Contains(
+                 "edge_backend_connect_seconds_bucket{backend=\"sa-\\\"1\\\"\",le=\"+Inf\"} 3\n"));
+    CHECK_THAT(out, Catch::Contains(
+                        "edge_backend_connect_seconds_sum{backend=\"sa-\\\"1\\\"\"} 10.0063\n"));
+    CHECK_THAT(out,
+               Catch::Contains("edge_backend_connect_seconds_count{backend=\"sa-\\\"1\\\"\"} 3\n"));
+    CHECK_THAT(
+        out, Catch::Contains("edge_backend_state{backend=\"sa-\\\"1\\\"\",state=\"healthy\"} 1\n"));
+}
+
+TEST_CASE("loop busy time: a histogram in seconds with its sum, and the longest iteration") {
+    worker_metrics w;
+    w.record_loop_busy(5);       // ≤ 10 µs
+    w.record_loop_busy(250);     // ≤ 1 ms
+    w.record_loop_busy(200000);  // above the last bound
+    std::string out;
+    const worker_metrics* ws[] = {&w};
+    render_prometheus(out, ws, nullptr, process_gauges{1, false});
+    CHECK_THAT(out, Catch::Contains("# TYPE edge_worker_loop_busy_seconds histogram\n"));
+    CHECK_THAT(out, Catch::Contains(
+                        "edge_worker_loop_busy_seconds_bucket{worker=\"0\",le=\"1e-05\"} 1\n"));
+    CHECK_THAT(out, Catch::Contains(
+                        "edge_worker_loop_busy_seconds_bucket{worker=\"0\",le=\"0.001\"} 2\n"));
+    CHECK_THAT(
+        out, Catch::Contains("edge_worker_loop_busy_seconds_bucket{worker=\"0\",le=\"+Inf\"} 3\n"));
+    CHECK_THAT(out, Catch::Contains("edge_worker_loop_busy_seconds_sum{worker=\"0\"} 0.200255\n"));
+    CHECK_THAT(out, Catch::Contains("edge_worker_loop_busy_seconds_count{worker=\"0\"} 3\n"));
+    CHECK_THAT(out, Catch::Contains("edge_worker_loop_busy_max_seconds{worker=\"0\"} 0.2\n"));
+    // The process metrics come from /proc/self at scrape time.
+    CHECK_THAT(out, Catch::Contains("# TYPE process_cpu_seconds_total counter\n"));
+    CHECK_THAT(out, Catch::Contains("# TYPE process_resident_memory_bytes gauge\n"));
+    CHECK_THAT(out, Catch::Contains("\nprocess_open_fds "));
+    CHECK_THAT(out, Catch::Contains("\nprocess_max_fds "));
+    CHECK_THAT(out, Catch::Contains("\nprocess_start_time_seconds "));
 }

@@ -10,12 +10,29 @@
 #include "geo/database_watcher.hpp"
 #include "geo/lookup_cache.hpp"
 #include "tests/geo/geo_test_support.hpp"
-#include "tests/geo/mini_json.hpp"
+
+#include <nlohmann/json.hpp>
 
 using namespace edge::geo;
-using edge::geo::test::json;
+using json = nlohmann::json;
 
 namespace {
+
+// The string at a path of object keys, or "" when any step is missing.
+std::string string_at(const json& j, std::initializer_list<const char*> path) {
+    const json* at = &j;
+    for (const char* k : path) {
+        if (!at->is_object() || !at->contains(k)) return {};
+        at = &(*at)[k];
+    }
+    return at->is_string() ? at->get<std::string>() : std::string{};
+}
+
+// Each entry of MaxMind's test-data sources is an object of one member: CIDR → record.
+const std::string& cidr_of(const json& entry) {
+    REQUIRE(entry.size() == 1);
+    return entry.begin().key();
+}
 
 std::string data_dir;
 
@@ -55,15 +72,14 @@ void check_json_networks(const char* mmdb, const char* json_file) {
     auto db = database::open(data(mmdb));
     REQUIRE(db);
     json doc = json::parse(edge::geo::test::read_all(data(json_file)));
-    REQUIRE(doc.type == json::kind::array);
+    REQUIRE(doc.is_array());
     std::size_t checked = 0, with_country = 0;
-    for (const json& entry : doc.items) {
-        REQUIRE(entry.keys.size() == 1);
-        const std::string& cidr = entry.keys[0];
-        const json& rec = entry.values[0];
-        std::string want = rec.string_at({"country", "iso_code"});
-        if (want.empty()) want = rec.string_at({"registered_country", "iso_code"});
-        std::string want_continent = rec.string_at({"continent", "code"});
+    for (const json& entry : doc) {
+        const std::string& cidr = cidr_of(entry);
+        const json& rec = entry.begin().value();
+        std::string want = string_at(rec, {"country", "iso_code"});
+        if (want.empty()) want = string_at(rec, {"registered_country", "iso_code"});
+        std::string want_continent = string_at(rec, {"continent", "code"});
         ip_network net = parse_masked(cidr);
         std::vector<ip_address> probes = {net.base, net.last()};
         if (in_ipv4_subtree(net)) {
@@ -80,7 +96,7 @@ void check_json_networks(const char* mmdb, const char* json_file) {
         ++checked;
         if (!want.empty()) ++with_country;
     }
-    CHECK(checked == doc.items.size());
+    CHECK(checked == doc.size());
     CHECK(with_country > 200);
     WARN(json_file << ": " << checked << " networks checked, " << with_country
                    << " with a country");
@@ -184,8 +200,8 @@ TEST_CASE("broken databases: clear errors at open, and lookups without a crash")
         auto unchecked = database::open(data(c.file), lax);
         if (!unchecked) continue;
         std::size_t errors = 0, answers = 0;
-        for (const json& entry : city.items) {
-            ip_network net = parse_masked(entry.keys[0]);
+        for (const json& entry : city) {
+            ip_network net = parse_masked(cidr_of(entry));
             for (const auto& p : {net.base, net.last()}) {
                 if ((*unchecked)->lookup(p))
                     ++answers;

@@ -160,6 +160,20 @@ TEST_CASE("backend add: bad input is refused with exit 2 and nothing written", "
     CHECK(l.rejected[0].id == "later");
 }
 
+TEST_CASE("a mistyped command or subcommand names the one it is nearest to", "[edgectl]") {
+    CHECK(
+        contains(expect(2, {"backnd"}).err, "unknown command 'backnd' (did you mean 'backend'?)"));
+    CHECK(contains(expect(2, {"chek", "x.db"}).err, "(did you mean 'check'?)"));
+    CHECK(contains(expect(2, {"backend", "disabel", "x.db", "a"}).err,
+                   "unknown backend subcommand 'disabel' (did you mean 'disable'?)"));
+    CHECK(contains(expect(2, {"geo", "lokup"}).err, "(did you mean 'lookup'?)"));
+    CHECK(contains(expect(2, {"wg", "pubkye"}).err, "(did you mean 'pubkey'?)"));
+    // Nothing close: no guess, just the usage.
+    auto far = expect(2, {"frobnicate"});
+    CHECK(contains(far.err, "unknown command 'frobnicate'\n"));
+    CHECK_FALSE(contains(far.err, "did you mean"));
+}
+
 TEST_CASE("backend add twice fails; set changes fields; unknown ids fail", "[edgectl]") {
     temp_dir dir;
     auto db = dir.file("routing.db");

@@ -214,6 +214,12 @@ std::optional<double> metric_value(const std::string& body, const std::string& s
     return std::nullopt;
 }
 
+bool echoes_through(std::uint16_t port, const std::string& message) {
+    unique_fd fd = connect_tcp(port);
+    return fd && send_all(fd.get(), message) &&
+           read_exact(fd.get(), message.size()) == std::optional<std::string>(message);
+}
+
 std::uint16_t refused_port() {
     std::uint16_t port = 0;
     unique_fd fd = listen_loopback(port, 1);  // closed at return: the port refuses from now on

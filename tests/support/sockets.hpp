@@ -37,6 +37,9 @@ std::optional<std::string> read_exact(int fd, std::size_t n,
 bool wait_closed(int fd, std::chrono::milliseconds timeout = 5000ms);
 /// n pseudo-random bytes from `seed`.
 std::string random_bytes(std::size_t n, std::uint64_t seed);
+/// Connects to 127.0.0.1:port, sends `message` and reads as many bytes back: true when they are
+/// the same (one exchange through a proxy in front of an echo backend).
+bool echoes_through(std::uint16_t port, const std::string& message);
 /// A port on 127.0.0.1 with nothing listening (connects are refused).
 std::uint16_t refused_port();
 /// Connects to 127.0.0.1:port (from `source` if given), sends `first` (e.g. a PROXY header),

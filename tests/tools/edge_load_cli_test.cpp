@@ -123,6 +123,15 @@ TEST_CASE("mode defaults: rr, bulk, hold, serve") {
     CHECK(serve.reply_size == 1024);
     CHECK(serve.banner == "b1");
     CHECK(serve.duration_ns == 0);  // serve runs until a signal
+    CHECK_FALSE(serve.close_after_reply);
+    auto closes =
+        parse({"serve", "--listen", "127.0.0.1:0", "--mode", "reply", "--close-after-reply"});
+    CHECK(closes.close_after_reply);
+    auto text =
+        parse({"rate", "127.0.0.1:1", "--send-text", "GET / HTTP/1.0\r\n\r\n", "--recv", "eof"});
+    CHECK(text.send_text == "GET / HTTP/1.0\r\n\r\n");
+    CHECK(text.send_bytes == 18);
+    CHECK(text.recv_until_eof);
 }
 
 TEST_CASE("command-line errors name the problem") {
@@ -140,6 +149,8 @@ TEST_CASE("command-line errors name the problem") {
     fails_with({"blast"}, "unknown mode");
     fails_with({"rate"}, "target");
     fails_with({"rate", "127.0.0.1:1", "--bogus"}, "unknown flag");
+    fails_with({"rate", "127.0.0.1:1", "--concurency", "3"}, "did you mean '--concurrency'?");
+    fails_with({"rtae"}, "unknown mode 'rtae' (did you mean 'rate'?)");
     fails_with({"rate", "127.0.0.1:1", "--mode", "echo"}, "does not apply to mode rate");
     fails_with({"serve", "--listen", "127.0.0.1:0", "--rate", "5"}, "does not apply");
     fails_with({"rate", "127.0.0.1:1", "--count"}, "needs a value");
@@ -153,4 +164,6 @@ TEST_CASE("command-line errors name the problem") {
     fails_with({"rate", "nowhere"}, "ADDR:PORT");
     fails_with({"rate", "127.0.0.1:1", "--send", "5M"}, "--send must be at most 4 MiB");
     fails_with({"bulk", "127.0.0.1:1", "--chunk", "8M"}, "--chunk");
+    fails_with({"serve", "--listen", "127.0.0.1:0", "--close-after-reply"}, "--mode reply");
+    fails_with({"rr", "127.0.0.1:1", "--send-text", "x"}, "does not apply to mode rr");
 }

@@ -38,6 +38,38 @@ TEST_CASE("rate against an echo backend: every connection completes and bytes ad
     CHECK(json_number(stats, "bytes_sent") == 200000);
 }
 
+TEST_CASE("rate against a backend that answers and closes first (HTTP/1.0 style)") {
+    // The backend replies once it has the whole request, then closes; the client reads to EOF.
+    const std::string request = "GET /small HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    temp_dir dir;
+    serve_backend backend(dir, "reply",
+                          {"--mode", "reply", "--request", std::to_string(request.size()),
+                           "--reply", "700", "--close-after-reply"});
+    auto r = run_load(dir, {"rate", backend.target(), "--count", "500", "--concurrency", "32",
+                            "--send-text", request, "--recv", "eof"});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.num("completed") == 500);
+    CHECK(r.num("bytes.sent") == 500.0 * double(request.size()));
+    CHECK(r.num("bytes.received") == 500 * 700);
+    const std::string stats = backend.stop();
+    INFO(stats);
+    CHECK(json_number(stats, "closed") == 500);
+    CHECK(json_number(stats, "bytes_sent") == 500 * 700);
+    CHECK(json_number(stats, "errors") == 0);
+}
+
+TEST_CASE("without --close-after-reply the reply backend waits for the client to close") {
+    // A client that expects the server to close first times out against a keep-alive backend.
+    temp_dir dir;
+    serve_backend backend(dir, "reply", {"--mode", "reply", "--request", "10", "--reply", "20"});
+    auto r = run_load(dir, {"rate", backend.target(), "--count", "4", "--send", "10", "--recv",
+                            "eof", "--timeout", "300ms"});
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.num("errors.timeout") == 4);
+}
+
 TEST_CASE("rate at a fixed rate keeps to its schedule") {
     temp_dir dir;
     serve_backend backend(dir, "echo", {});

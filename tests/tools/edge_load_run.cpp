@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
@@ -22,18 +23,20 @@ std::string slurp(const std::string& path) {
 }
 
 double json_number(const std::string& json, const std::string& path) {
-    std::size_t at = 0;
+    const nlohmann::json doc = nlohmann::json::parse(json);
+    const nlohmann::json* at = &doc;
     std::size_t start = 0;
     while (true) {
         const std::size_t dot = path.find('.', start);
-        const std::string key = "\"" + path.substr(start, dot - start) + "\":";
-        at = json.find(key, at);
-        if (at == std::string::npos) throw std::runtime_error("no " + path + " in " + json);
-        at += key.size();
+        const std::string key = path.substr(start, dot - start);
+        if (!at->is_object() || !at->contains(key))
+            throw std::runtime_error("no " + path + " in " + json);
+        at = &(*at)[key];
         if (dot == std::string::npos) break;
         start = dot + 1;
     }
-    return std::stod(json.substr(at, 32));
+    if (!at->is_number()) throw std::runtime_error(path + " is not a number in " + json);
+    return at->get<double>();
 }
 
 serve_backend::serve_backend(const temp_dir& dir, const std::string& name,

@@ -15,8 +15,8 @@ namespace edge::test {
 /// The edge-load binary under test ($EDGE_LOAD_BIN).
 std::string edge_load_bin();
 
-/// A number at a dotted path ("bytes.sent", "latency_us.connect.p99") of edge-load's JSON; throws
-/// when absent. Good for edge-load's own output only (keys are unique per object level).
+/// A number at a dotted path ("bytes.sent", "latency_us.connect.p99") of a JSON document; throws
+/// when absent or not a number.
 double json_number(const std::string& json, const std::string& path);
 /// The text of a file ("" when missing).
 std::string slurp(const std::string& path);

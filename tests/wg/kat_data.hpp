@@ -1,14 +1,14 @@
 #pragma once
 // The shared WireGuard known-answer data ($EDGE_SHARED_DIR/data/wg/wg-kat.json, see its README):
-// a flat JSON object of "name": "hex" strings, read without a JSON library. Tests that use it
-// exit 77 (skip) when the file is absent.
+// a flat JSON object of "name": "hex" strings (and a "note"), read with nlohmann-json. Tests
+// that use it exit 77 (skip) when the file is absent.
 
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-#include <vector>
 
 namespace edge::wg::test {
 
@@ -24,18 +24,11 @@ struct kat_data {
         if (!f) return false;
         std::stringstream ss;
         ss << f.rdbuf();
-        const std::string text = ss.str();
-        // (No std::regex: GCC 12 warns inside <regex> under the sanitizers.)
-        std::vector<std::string> strings;
-        for (std::size_t at = text.find('"'); at != std::string::npos;
-             at = text.find('"', at + 1)) {
-            const std::size_t end = text.find('"', at + 1);
-            if (end == std::string::npos) break;
-            strings.push_back(text.substr(at + 1, end - at - 1));
-            at = end;
-        }
-        for (std::size_t i = 0; i + 1 < strings.size(); i += 2)
-            fields[strings[i]] = strings[i + 1];
+        // A named value, not a temporary: GCC 12 reports a false maybe-uninitialized in
+        // nlohmann's iterator over a temporary.
+        const nlohmann::json kat = nlohmann::json::parse(ss.str());
+        for (auto it = kat.begin(); it != kat.end(); ++it)
+            if (it->is_string()) fields[it.key()] = it->get<std::string>();
         return true;
     }
 };

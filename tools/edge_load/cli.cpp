@@ -1,5 +1,6 @@
 #include "tools/edge_load/cli.hpp"
 
+#include "base/nearest_word.hpp"
 #include "tools/edge_load/pattern.hpp"
 
 #include <fmt/format.h>
@@ -116,6 +117,12 @@ const std::vector<flag>& flags() {
              o.send_bytes = need(parse_size(v), "--send", v);
              o.send_given = true;
          }},
+        {"--send-text", true, bit(mode::rate),
+         [](options& o, std::string_view v) {
+             o.send_text = std::string(v);
+             o.send_bytes = v.size();
+             o.send_given = true;
+         }},
         {"--recv", true, bit(mode::rate) | bit(mode::rr) | bit(mode::hold),
          [](options& o, std::string_view v) {
              o.recv_given = true;
@@ -172,6 +179,8 @@ const std::vector<flag>& flags() {
          }},
         {"--reply", true, bit(mode::serve),
          [](options& o, std::string_view v) { o.reply_size = need(parse_size(v), "--reply", v); }},
+        {"--close-after-reply", false, bit(mode::serve),
+         [](options& o, std::string_view) { o.close_after_reply = true; }},
         {"--banner", true, bit(mode::serve),
          [](options& o, std::string_view v) { o.banner = std::string(v); }},
         {"--reset", false, bit(mode::serve), [](options& o, std::string_view) { o.reset = true; }},
@@ -226,6 +235,9 @@ void finish(options& o) {
         throw usage_error("hold: --connections N is required");
     if (o.run_mode == mode::serve && o.smode == serve_mode::reply && o.reply_size == 0)
         throw usage_error("serve --mode reply needs --reply above 0");
+    if (o.close_after_reply && o.smode != serve_mode::reply)
+        throw usage_error("--close-after-reply needs --mode reply");
+    if (o.send_text && o.send_text->empty()) throw usage_error("--send-text must not be empty");
     if (client && o.duration_ns == 0 && o.count == 0 && o.run_mode != mode::hold &&
         !(o.run_mode == mode::bulk && o.bytes != 0))
         o.duration_ns = 10_s;
@@ -328,7 +340,10 @@ options parse_args(const std::vector<std::string>& words) {
     if (words.empty()) throw usage_error("a mode is required: rate, rr, bulk, hold or serve");
     options o;
     auto m = parse_mode(words[0]);
-    if (!m) throw usage_error(fmt::format("unknown mode '{}'", words[0]));
+    if (!m)
+        throw usage_error(
+            fmt::format("unknown mode '{}'{}", words[0],
+                        did_you_mean(words[0], {"rate", "rr", "bulk", "hold", "serve"})));
     o.run_mode = *m;
     for (std::size_t i = 1; i < words.size(); ++i) {
         std::string_view w = words[i];
@@ -348,7 +363,12 @@ options parse_args(const std::vector<std::string>& words) {
         const flag* f = nullptr;
         for (const auto& candidate : flags())
             if (candidate.name == w) f = &candidate;
-        if (!f) throw usage_error(fmt::format("unknown flag '{}'", w));
+        if (!f) {
+            std::vector<std::string_view> names;
+            for (const auto& candidate : flags())
+                if (candidate.modes & bit(o.run_mode)) names.push_back(candidate.name);
+            throw usage_error(fmt::format("unknown flag '{}'{}", w, did_you_mean(w, names)));
+        }
         if (!(f->modes & bit(o.run_mode)))
             throw usage_error(
                 fmt::format("{} does not apply to mode {}", w, mode_name(o.run_mode)));
@@ -427,10 +447,12 @@ common:   --threads N  --cpus LIST  --duration D  --progress|--no-progress
 clients:  --target ADDR:PORT (or bare)  --count N  --timeout D (5s)  --json FILE
           --source LIST|none  --max-errors N|P%  --no-verify
 rate:     --rate N/s  --concurrency N (64)  --send SIZE (64)  --recv SIZE|eof (= --send)
+          --send-text TEXT (write TEXT, e.g. an HTTP request, instead of --send pattern bytes)
 rr:       --rate N/s  --connections N (16)  --send SIZE (64)  --recv SIZE (= --send)
 bulk:     --streams N (1)  --bytes SIZE (until --duration)  --direction up|down|both  --chunk SIZE
 hold:     --connections N  --hold D (10s)  --concurrency N (512)  --rate N/s  --send/--recv SIZE
 serve:    --listen ADDR:PORT...  --mode echo|sink|source|reply  --request SIZE  --reply SIZE
+          --close-after-reply (reply: the backend closes first, like an HTTP/1.0 server)
           --bytes SIZE (source limit)  --banner TEXT  --reset  --backlog N  --stats FILE
 
 Sizes take k/M/G (binary), durations ns/us/ms/s/m, rates k. Exit status: 0 ok, 1 errors above

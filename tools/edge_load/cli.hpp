@@ -37,12 +37,13 @@ struct options {
     std::uint64_t duration_ns = 0;  // 0: not given
     std::uint64_t count = 0;        // 0: not given
     std::uint64_t timeout_ns = 5_s;
-    double rate = 0;                // per second over all threads; 0: as fast as possible
-    unsigned concurrency = 0;       // rate, hold: connections in flight (0: mode default)
-    unsigned connections = 0;       // rr, hold
-    unsigned streams = 1;           // bulk
-    std::uint64_t send_bytes = 64;  // rate, rr, hold: bytes written per connection / request
-    std::uint64_t recv_bytes = 64;  // rate, rr, hold: bytes expected back
+    double rate = 0;                       // per second over all threads; 0: as fast as possible
+    unsigned concurrency = 0;              // rate, hold: connections in flight (0: mode default)
+    unsigned connections = 0;              // rr, hold
+    unsigned streams = 1;                  // bulk
+    std::uint64_t send_bytes = 64;         // rate, rr, hold: bytes written per connection / request
+    std::optional<std::string> send_text;  // rate: these bytes instead of the pattern
+    std::uint64_t recv_bytes = 64;         // rate, rr, hold: bytes expected back
     bool send_given = false;
     bool recv_given = false;
     bool recv_until_eof = false;  // rate: --recv eof
@@ -53,6 +54,7 @@ struct options {
     serve_mode smode = serve_mode::echo;
     std::uint64_t request_size = 64;  // serve reply: bytes that make one request
     std::uint64_t reply_size = 64;    // serve reply: bytes sent per request
+    bool close_after_reply = false;   // serve reply: close once the first reply is sent
     std::uint64_t source_limit = 0;   // serve source: bytes per connection, 0: unlimited
     std::optional<std::string> banner;
     bool reset = false;  // serve: close every accepted connection with RST

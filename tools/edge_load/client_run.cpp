@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <vector>
 
-#include "tools/edge_load/json.hpp"
 #include "tools/edge_load/sys.hpp"
 
 namespace edge::load {

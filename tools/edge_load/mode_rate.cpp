@@ -166,8 +166,10 @@ class rate_worker final : public worker {
         const bool sends = o_.send_bytes > 0;
         ring_.prep_connect(f, dst.data(), dst.len, make_tag(op::connect, i, s.gen),
                            sends || wants_recv_ ? sqe_link : sqe_none);
+        const void* request = o_.send_text ? static_cast<const void*>(o_.send_text->data())
+                                           : static_cast<const void*>(pattern_at(0));
         if (sends)
-            ring_.prep_send(f, pattern_at(0), o_.send_bytes, make_tag(op::send, i, s.gen),
+            ring_.prep_send(f, request, o_.send_bytes, make_tag(op::send, i, s.gen),
                             wants_recv_ ? sqe_link | sqe_skip_success : sqe_none);
         if (wants_recv_) ring_.prep_recv(f, pool_.group(), make_tag(op::recv, i, s.gen), sqe_none);
     }
@@ -350,6 +352,7 @@ int run_rate(const options& o) {
         r.settings.emplace_back("concurrency", std::to_string(o.concurrency));
         r.settings.emplace_back("rate", o.rate > 0 ? fmt::format("{:g}", o.rate) : "max");
         r.settings.emplace_back("send", std::to_string(o.send_bytes));
+        if (o.send_text) r.settings.emplace_back("send_text", "yes");
         r.settings.emplace_back("recv", o.recv_until_eof ? "eof" : std::to_string(o.recv_bytes));
         if (o.rate > 0) {
             std::uint64_t missed = 0;

@@ -6,7 +6,8 @@
 // Connection life: accepted → [banner sent] → mode (echo: each received buffer is sent back and
 // returned to the pool when its send completes; sink: count and drop; source: send the pattern
 // until --bytes or the peer goes; reply: --reply bytes per --request bytes received) → the peer's
-// EOF (or an error) → the receive is cancelled if still armed → sends drain → close.
+// EOF (or an error; with --close-after-reply, the first reply sent) → the receive is cancelled if
+// still armed → sends drain → close.
 // One send is in flight per connection, so bytes leave in order. --reset sets SO_LINGER {1, 0} on
 // the listener, which accepted sockets inherit, and closes each connection at once: an RST.
 
@@ -20,13 +21,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
 
 #include "base/unique_fd.hpp"
 #include "tools/edge_load/buf_pool.hpp"
 #include "tools/edge_load/driver.hpp"
-#include "tools/edge_load/json.hpp"
 #include "tools/edge_load/modes.hpp"
 #include "tools/edge_load/op_tag.hpp"
 #include "tools/edge_load/pattern.hpp"
@@ -254,7 +255,9 @@ class serve_worker final : public worker {
                 return ring_.prep_send(f, pattern_at(k.out_total), n, tag, sqe_none);
             }
             const bool source_done = o_.smode == serve_mode::source && k.owed == 0;
-            if (!k.eof && !source_done) return;  // wait for more input
+            // --close-after-reply: the server closes first, as an HTTP/1.0 server does.
+            const bool replied = o_.close_after_reply && k.owed == 0 && k.out_total > 0;
+            if (!k.eof && !source_done && !replied) return;  // wait for more input
             k.closing = true;
         }
         if (k.recv_armed) {
@@ -348,18 +351,24 @@ serve_totals sum(const std::vector<std::unique_ptr<serve_stats>>& all) {
 
 std::string stats_json(const options& o, const std::vector<std::string>& listen,
                        const serve_totals& t, double elapsed, cpu_times cpu, bool final_) {
-    json_writer j;
-    j.field("tool", "edge-load")
-        .field("mode", "serve")
-        .field("serve_mode", serve_mode_name(o.smode));
-    j.field("listen", listen).field("threads", o.threads).field("final", final_);
-    j.field("elapsed_s", elapsed).field("connections", t.accepted).field("closed", t.closed);
-    j.field("active", t.accepted - std::min(t.accepted, t.closed));
-    j.field("bytes_received", t.bytes_received).field("bytes_sent", t.bytes_sent);
-    j.field("resets_sent", t.resets_sent).field("errors", t.errors);
-    j.field("accept_errors", t.accept_errors);
-    j.begin("cpu").field("user_s", cpu.user_s).field("sys_s", cpu.sys_s).end();
-    return j.finish();
+    const nlohmann::ordered_json j = {{"tool", "edge-load"},
+                                      {"mode", "serve"},
+                                      {"serve_mode", serve_mode_name(o.smode)},
+                                      {"listen", listen},
+                                      {"threads", o.threads},
+                                      {"final", final_},
+                                      {"close_after_reply", o.close_after_reply},
+                                      {"elapsed_s", elapsed},
+                                      {"connections", t.accepted},
+                                      {"closed", t.closed},
+                                      {"active", t.accepted - std::min(t.accepted, t.closed)},
+                                      {"bytes_received", t.bytes_received},
+                                      {"bytes_sent", t.bytes_sent},
+                                      {"resets_sent", t.resets_sent},
+                                      {"errors", t.errors},
+                                      {"accept_errors", t.accept_errors},
+                                      {"cpu", {{"user_s", cpu.user_s}, {"sys_s", cpu.sys_s}}}};
+    return j.dump() + "\n";
 }
 
 }  // namespace

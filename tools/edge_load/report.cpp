@@ -3,8 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
-
-#include "tools/edge_load/json.hpp"
+#include <nlohmann/json.hpp>
 
 namespace edge::load {
 
@@ -108,41 +107,46 @@ void print_table(const report& r, std::FILE* to) {
 
 std::string to_json(const report& r) {
     const auto& t = r.totals;
-    json_writer j;
-    j.field("tool", "edge-load").field("version", EDGE_VERSION).field("mode", r.mode);
-    j.field("unit", r.unit).field("targets", r.targets).field("threads", r.threads);
-    j.begin("settings");
+    // Keys in the order docs/EDGE_LOAD.md lists them: a person reads these files too.
+    nlohmann::ordered_json j = {{"tool", "edge-load"},  {"version", EDGE_VERSION},
+                                {"mode", r.mode},       {"unit", r.unit},
+                                {"targets", r.targets}, {"threads", r.threads}};
+    auto& settings = j["settings"] = nlohmann::ordered_json::object();
     for (const auto& [k, v] : r.settings)
-        j.field(k, std::string_view(v));
-    j.end();
-    j.field("elapsed_s", r.elapsed_s).field("wall_s", r.wall_s);
-    j.field("attempted", t.attempted).field("completed", t.completed).field("failed", t.failed);
-    j.field("per_second", r.per_second());
-    j.begin("bytes").field("sent", t.bytes_sent).field("received", t.bytes_received).end();
-    j.begin("errors").field("total", t.error_total());
+        settings[k] = v;
+    j["elapsed_s"] = r.elapsed_s;
+    j["wall_s"] = r.wall_s;
+    j["attempted"] = t.attempted;
+    j["completed"] = t.completed;
+    j["failed"] = t.failed;
+    j["per_second"] = r.per_second();
+    j["bytes"] = {{"sent", t.bytes_sent}, {"received", t.bytes_received}};
+    auto& errors = j["errors"] = {{"total", t.error_total()}};
     for (unsigned k = 0; k < error_kinds; ++k)
-        j.field(error_name(error_kind(k)), t.errors[k]);
-    if (t.first_other_errno) j.field("first_other", std::strerror(t.first_other_errno));
-    j.end();
-    j.begin("latency_us");
-    for (const auto& [name, h] : r.latencies) {
-        j.begin(name).field("count", h->count());
-        j.field("min", us(h->min())).field("mean", h->mean() / 1e3);
-        j.field("p50", us(h->percentile(0.5))).field("p90", us(h->percentile(0.9)));
-        j.field("p99", us(h->percentile(0.99))).field("p999", us(h->percentile(0.999)));
-        j.field("max", us(h->max())).end();
-    }
-    j.end();
-    j.begin("figures");
+        errors[std::string(error_name(error_kind(k)))] = t.errors[k];
+    if (t.first_other_errno) errors["first_other"] = std::strerror(t.first_other_errno);
+    auto& latency = j["latency_us"] = nlohmann::ordered_json::object();
+    for (const auto& [name, h] : r.latencies)
+        latency[name] = {{"count", h->count()},
+                         {"min", us(h->min())},
+                         {"mean", h->mean() / 1e3},
+                         {"p50", us(h->percentile(0.5))},
+                         {"p90", us(h->percentile(0.9))},
+                         {"p99", us(h->percentile(0.99))},
+                         {"p999", us(h->percentile(0.999))},
+                         {"max", us(h->max())}};
+    auto& figures = j["figures"] = nlohmann::ordered_json::object();
     for (const auto& [k, v] : r.figures)
-        j.field(k, v);
-    j.end();
+        figures[k] = v;
     const double cpu = r.cpu.user_s + r.cpu.sys_s;
-    j.begin("cpu").field("user_s", r.cpu.user_s).field("sys_s", r.cpu.sys_s);
-    j.field("per_unit_us", t.completed ? cpu * 1e6 / double(t.completed) : 0.0);
-    j.field("core_share", r.wall_s > 0 ? cpu / r.wall_s : 0.0).end();
-    j.field("ok", r.ok).field("verdict", r.verdict).field("exit_code", r.exit_code);
-    return j.finish();
+    j["cpu"] = {{"user_s", r.cpu.user_s},
+                {"sys_s", r.cpu.sys_s},
+                {"per_unit_us", t.completed ? cpu * 1e6 / double(t.completed) : 0.0},
+                {"core_share", r.wall_s > 0 ? cpu / r.wall_s : 0.0}};
+    j["ok"] = r.ok;
+    j["verdict"] = r.verdict;
+    j["exit_code"] = r.exit_code;
+    return j.dump() + "\n";
 }
 
 }  // namespace edge::load

@@ -1,8 +1,9 @@
 #pragma once
 // sys: the process-level chores every mode shares: the monotonic clock, the descriptor limit,
-// pinning a thread to a CPU, and the CPU time the process has used.
+// pinning a thread to a CPU, the CPU time the process has used, writing a result file.
 
 #include <cstdint>
+#include <string>
 
 namespace edge::load {
 
@@ -23,5 +24,9 @@ cpu_times process_cpu() noexcept;
 
 /// True when fd 2 is a terminal.
 bool stderr_is_tty() noexcept;
+
+/// Writes text to path through a temporary file and rename, so readers never see half a file;
+/// throws std::runtime_error naming the path. Any thread.
+void write_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace edge::load

@@ -16,6 +16,7 @@
 #include <cctype>
 #include <optional>
 
+#include "base/nearest_word.hpp"
 #include "base/strings.hpp"
 #include "tools/edgectl/routing_store.hpp"
 
@@ -236,7 +237,10 @@ int run_backend(const args& a) {
     if (sub == "check") return run_health_check(a);
     if (sub == "drain" || sub == "enable" || sub == "disable" || sub == "remove")
         return cmd_state(a, sub);
-    throw usage_error(fmt::format("unknown backend subcommand '{}'", sub));
+    throw usage_error(
+        fmt::format("unknown backend subcommand '{}'{}", sub,
+                    did_you_mean(sub, {"add", "set", "list", "send-proxy", "check", "drain",
+                                       "enable", "disable", "remove", "help"})));
 }
 
 const char* backend_usage() {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "base/nearest_word.hpp"
 #include "base/unique_fd.hpp"
 #include "geo/database.hpp"
 #include "geo/mmdb_writer.hpp"
@@ -219,7 +220,8 @@ int run_geo(const args& a) {
     args rest(a.begin() + 1, a.end());
     if (a[0] == "build") return run_build(rest);
     if (a[0] == "lookup") return run_lookup(rest);
-    fmt::print(stderr, "edgectl geo: unknown command '{}'\n{}{}", a[0], build_usage, lookup_usage);
+    fmt::print(stderr, "edgectl geo: unknown command '{}'{}\n{}{}", a[0],
+               did_you_mean(a[0], {"build", "lookup"}), build_usage, lookup_usage);
     return 2;
 }
 

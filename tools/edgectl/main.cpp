@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 
+#include "base/nearest_word.hpp"
 #include "tools/edgectl/commands.hpp"
 
 namespace {
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "edgectl {}: {}\n", group, e.what());
         return 1;
     }
-    fmt::print(stderr, "edgectl: unknown command '{}'\n", group);
+    fmt::print(stderr, "edgectl: unknown command '{}'{}\n", group,
+               edge::did_you_mean(group, {"init", "backend", "check", "show", "geo", "wg", "sync",
+                                          "help", "--help", "--version"}));
     print_usage(stderr);
     return 2;
 }

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "base/key_base64.hpp"
+#include "base/nearest_word.hpp"
 #include "tools/edgectl/commands.hpp"
 #include "wg/crypto/secret.hpp"
 #include "wg/crypto/x25519.hpp"
@@ -83,6 +84,9 @@ int run_wg(const args& a) {
     if (a.size() == 1 && a[0] == "genkey") return genkey();
     if (a.size() == 1 && a[0] == "pubkey") return pubkey();
     if (!a.empty() && a[0] == "peer") return run_routing("wg peer", a);
+    if (!a.empty() && a[0] != "genkey" && a[0] != "pubkey")
+        fmt::print(stderr, "edgectl wg: unknown command '{}'{}\n", a[0],
+                   did_you_mean(a[0], {"genkey", "pubkey", "peer"}));
     fmt::print(
         stderr,
         "usage: edgectl wg genkey | edgectl wg pubkey < private.key | edgectl wg peer ...\n");
