@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -216,31 +217,64 @@ std::optional<socket_address> parse_socket_address(std::string_view text) noexce
     return parse_ip_literal(host, port);
 }
 
-std::string host_string(const socket_address& a) {
-    char buf[INET6_ADDRSTRLEN + 1 + IF_NAMESIZE] = {};
+namespace {
+
+// Dotted quad without inet_ntop (which goes through sprintf): the access log prints two
+// addresses per connection.
+void append_v4(std::string& out, const std::uint8_t* b) {
+    for (int i = 0; i < 4; ++i) {
+        if (i) out.push_back('.');
+        fmt::format_int n(b[i]);
+        out.append(n.data(), n.size());
+    }
+}
+
+}  // namespace
+
+void append_host(std::string& out, const socket_address& a) {
     if (a.family() == AF_INET) {
-        inet_ntop(AF_INET, &a.addr.v4.sin_addr, buf, sizeof(buf));
-        return buf;
+        append_v4(out, reinterpret_cast<const std::uint8_t*>(&a.addr.v4.sin_addr));
+        return;
     }
     if (a.family() == AF_INET6) {
         const in6_addr& x = a.addr.v6.sin6_addr;
         if (IN6_IS_ADDR_V4MAPPED(&x)) {
-            inet_ntop(AF_INET, &x.s6_addr[12], buf, sizeof(buf));
-            return buf;
+            append_v4(out, &x.s6_addr[12]);
+            return;
         }
+        char buf[INET6_ADDRSTRLEN] = {};
         inet_ntop(AF_INET6, &x, buf, sizeof(buf));
-        std::string s = buf;
-        if (a.addr.v6.sin6_scope_id != 0) s += fmt::format("%{}", a.addr.v6.sin6_scope_id);
-        return s;
+        out += buf;
+        if (a.addr.v6.sin6_scope_id != 0)
+            fmt::format_to(std::back_inserter(out), "%{}", a.addr.v6.sin6_scope_id);
+        return;
     }
-    return "(none)";
+    out += "(none)";
+}
+
+void append_to_string(std::string& out, const socket_address& a) {
+    if (a.empty()) {
+        out += "(none)";
+        return;
+    }
+    bool bracket = a.family() == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&a.addr.v6.sin6_addr);
+    if (bracket) out.push_back('[');
+    append_host(out, a);
+    out += bracket ? "]:" : ":";
+    fmt::format_int p(a.port());
+    out.append(p.data(), p.size());
+}
+
+std::string host_string(const socket_address& a) {
+    std::string s;
+    append_host(s, a);
+    return s;
 }
 
 std::string to_string(const socket_address& a) {
-    if (a.family() == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&a.addr.v6.sin6_addr))
-        return fmt::format("[{}]:{}", host_string(a), a.port());
-    if (a.empty()) return "(none)";
-    return fmt::format("{}:{}", host_string(a), a.port());
+    std::string s;
+    append_to_string(s, a);
+    return s;
 }
 
 }  // namespace edge

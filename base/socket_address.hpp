@@ -75,6 +75,10 @@ std::optional<socket_address> parse_ip_literal(std::string_view text, std::uint1
 std::string to_string(const socket_address& a);
 /// The address alone, without the port: "1.2.3.4", "::1", "(none)". Any thread.
 std::string host_string(const socket_address& a);
+/// to_string(a) and host_string(a) appended to `out`, without a temporary (the access log
+/// formats two addresses per connection). Any thread.
+void append_to_string(std::string& out, const socket_address& a);
+void append_host(std::string& out, const socket_address& a);
 
 /// A hash over what operator== compares.
 struct socket_address_hash {

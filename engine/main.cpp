@@ -1,7 +1,7 @@
 // edgeproxy: configuration → io_uring probe → routing tables → GeoIP → listeners → admin endpoint
-// → workers → control thread, then wait for the workers to drain. Each step is a function of
-// engine/startup.hpp (or of the part it starts) that returns a result; a failure is a clear
-// message and exit 1.
+// → access log → workers → control thread, then wait for the workers to drain. Each step is a
+// function of engine/startup.hpp (or of the part it starts) that returns a result; a failure is a
+// clear message and exit 1.
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -15,6 +15,7 @@
 
 #include "base/log.hpp"
 #include "engine/build_info.hpp"
+#include "engine/codec/utc_time.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/control.hpp"
 #include "engine/control/table_loader.hpp"
@@ -53,6 +54,7 @@ std::unique_ptr<routing::binding_table> make_bindings(const config& cfg) {
 
 int main(int argc, char** argv) {
     auto started = std::chrono::steady_clock::now();
+    const std::int64_t started_ms = realtime_ms();
     config cfg;
     try {
         switch (parse_config(argc, argv, process_env, cfg)) {
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
     const unsigned nworkers = static_cast<unsigned>(cfg.cpus.size());
     auto listeners = listener_set::open(listen_specs(cfg), nworkers, cfg.backlog);
     if (!listeners) return fail(listeners.error());
+    auto token = admin_token(cfg);
+    if (!token) return fail(token.error());
     std::optional<admin_server> admin;
     if (cfg.metrics) {
         auto a = admin_server::open(*cfg.metrics);
@@ -94,7 +98,10 @@ int main(int argc, char** argv) {
                 "cannot serve metrics on {}: {} (use --metrics ADDR:PORT or --metrics off)",
                 to_string(*cfg.metrics), error_text(a.error())));
         admin.emplace(std::move(*a));
+        if (!token->empty()) admin->require(admin_auth(*token));
     }
+    auto alog = open_access_log(cfg, listeners->specs());
+    if (!alog) return fail(alog.error());
     if (cfg.check) {
         fmt::print(
             "edgeproxy: configuration ok: {} backends, {} workers on CPUs {}, io_uring {}.{} "
@@ -119,9 +126,11 @@ int main(int argc, char** argv) {
         tcp.bindings = bindings.get();
         tcp.geo_db = geo_db;
         tcp.region_map = tables->region_map;
+        tcp.access_log = *alog ? (*alog)->ring(w) : nullptr;
         workers.push_back(
             std::make_unique<proxy_worker>(w, cfg.cpus[w], cfg, *features, std::move(tcp)));
     }
+    if (*alog) (*alog)->start();
     std::vector<std::thread> threads;
     for (auto& w : workers)
         threads.emplace_back([p = w.get()] { p->run(); });
@@ -151,6 +160,10 @@ int main(int argc, char** argv) {
     cs.region_map = tables->region_map;
     cs.bindings = bindings.get();
     cs.rows_rejected = tables->rows_rejected;
+    cs.listeners = listeners->specs();
+    cs.access = alog->get();
+    cs.admin_token = !token->empty();
+    cs.started_ms = started_ms;
     control ctl(std::move(cs));
     std::thread control_thread([&ctl] { ctl.run(); });
 
@@ -159,7 +172,12 @@ int main(int argc, char** argv) {
     for (const listen_spec& l : listeners->specs())
         log::info("listening on {}{}", to_string(l.address),
                   l.proxy_protocol ? " (PROXY protocol)" : "");
-    if (metrics_at) log::info("metrics on http://{}/metrics", to_string(*metrics_at));
+    if (metrics_at)
+        log::info("metrics on http://{}/metrics, status page on http://{}/", to_string(*metrics_at),
+                  to_string(*metrics_at));
+    if (*alog)
+        log::info("access log to {} ({})", (*alog)->destination(),
+                  cfg.access_log_json ? "json" : "text");
     log::info(
         "edgeproxy {} serving: {} workers on CPUs {}, {} backends (snapshot v{}), region '{}', "
         "io_uring on Linux {}.{} (defer_taskrun={}, recv_bundle={}), ready in {} us",
@@ -171,6 +189,7 @@ int main(int argc, char** argv) {
         t.join();
     ctl.stop();
     control_thread.join();
+    if (*alog) (*alog)->stop();
     log::info("exit");
     return 0;
 }

@@ -3,12 +3,52 @@
 #include <sys/resource.h>
 
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "base/log.hpp"
+#include "engine/control/admin_auth.hpp"
+#include "engine/uring/clock.hpp"
 
 namespace edge::engine {
+
+namespace {
+
+std::string describe_failure(const config& cfg, const routing::reload_report& r) {
+    return fmt::format("routing database {}: {} ({})", cfg.db_path,
+                       routing::failure_name(r.error->kind), r.error->detail);
+}
+
+/// --wait-for-db: loads again every --reload-interval until the file can be read or the wait
+/// runs out. Logs the reason once per change. Start-up (main thread, before any listener).
+routing::reload_report wait_for_db(const config& cfg, routing::table_source& source,
+                                   routing::reload_report r) {
+    const std::uint64_t start = monotonic_coarse_ms();
+    const std::uint64_t limit =
+        cfg.wait_for_db ? static_cast<std::uint64_t>(cfg.wait_for_db->count()) : UINT64_MAX;
+    std::string said = describe_failure(cfg, r);
+    log::warn("{}; waiting {} for it to become readable before listening (--wait-for-db)", said,
+              cfg.wait_for_db ? fmt::format("up to {} ms", limit) : std::string("for it"));
+    while (r.status == routing::reload_report::outcome::failed &&
+           monotonic_coarse_ms() - start < limit) {
+        std::uint64_t left = limit - (monotonic_coarse_ms() - start);
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min<std::uint64_t>(
+            static_cast<std::uint64_t>(cfg.reload_interval.count()), left)));
+        r = source.load_now();
+        if (r.status == routing::reload_report::outcome::failed) {
+            std::string now = describe_failure(cfg, r);
+            if (now != said) log::warn("{}; still waiting", now);
+            said = std::move(now);
+        }
+    }
+    if (r.status != routing::reload_report::outcome::failed)
+        log::info("routing database {} readable after {} ms", cfg.db_path,
+                  monotonic_coarse_ms() - start);
+    return r;
+}
+
+}  // namespace
 
 result<start_tables, std::string> load_start_tables(const config& cfg,
                                                     routing::backend_registry& registry) {
@@ -18,18 +58,23 @@ result<start_tables, std::string> load_start_tables(const config& cfg,
     start_tables t;
     t.source = std::make_unique<routing::table_source>(lo, cfg.region_by_continent, registry);
     routing::reload_report r = t.source->load_now();
+    // A proxy without its table would accept clients only to refuse them: like nginx with a
+    // broken configuration, it does not start (systemd's Restart= retries), unless told to
+    // wait for a file that a sync process is about to write.
+    if (r.status == routing::reload_report::outcome::failed && !cfg.check &&
+        cfg.wait_for_db != std::chrono::milliseconds(0))
+        r = wait_for_db(cfg, *t.source, std::move(r));
     if (r.status == routing::reload_report::outcome::failed) {
-        std::string what = fmt::format("{}: {} ({})", cfg.db_path,
-                                       routing::failure_name(r.error->kind), r.error->detail);
-        if (cfg.check) return unexpected(what);
-        log::error("{}; serving with no backends until it can be read", what);
-        auto empty = std::make_shared<routing::snapshot>();
-        empty->pop_region = lo.pop_region;
-        empty->slot_capacity = registry.slot_high_water();
-        t.snap = std::move(empty);
-        std::vector<std::string> ignored;
-        t.region_map = routing::build_region_map(*t.snap, cfg.region_by_continent, ignored);
-        return t;
+        std::string what = describe_failure(cfg, r);
+        if (cfg.check || cfg.wait_for_db == std::chrono::milliseconds(0))
+            return unexpected(fmt::format(
+                "{}{}", what,
+                cfg.check ? ""
+                          : "; not starting without it (--wait-for-db DURATION|forever waits "
+                            "for a file that a sync process writes)"));
+        return unexpected(
+            fmt::format("{}; still unreadable after --wait-for-db {} ms, not starting", what,
+                        cfg.wait_for_db->count()));
     }
     std::string first_warning;
     for (const routing::report_line& l : r.lines) {
@@ -59,6 +104,24 @@ result<std::unique_ptr<geo::database_watcher>, std::string> open_geoip(const con
         log::info("GeoIP database {} ({})", cfg.geoip_path, w->current()->database_type());
     }
     return w;
+}
+
+result<std::unique_ptr<access_log>, std::string> open_access_log(
+    const config& cfg, const std::vector<listen_spec>& listeners) {
+    if (cfg.access_log.empty()) return std::unique_ptr<access_log>();
+    access_log::options o;
+    o.destination = cfg.access_log;
+    o.format = cfg.access_log_json ? access_log_format::json : access_log_format::text;
+    o.records_per_worker = cfg.access_log_buffer;
+    o.workers = static_cast<unsigned>(cfg.cpus.size());
+    for (const listen_spec& l : listeners)
+        o.listeners.push_back(to_string(l.address));
+    return access_log::open(std::move(o));
+}
+
+result<std::string, std::string> admin_token(const config& cfg) {
+    if (cfg.admin_token_file.empty()) return std::string();
+    return read_token_file(cfg.admin_token_file);
 }
 
 std::vector<listen_spec> listen_specs(const config& cfg) {

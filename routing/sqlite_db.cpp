@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "routing/open_diagnosis.hpp"
+
 namespace edge::routing {
 
 std::string_view failure_name(load_failure f) noexcept {
@@ -110,12 +112,18 @@ result<sqlite_db, load_error> sqlite_db::open(const std::string& path, mode m,
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) {
             int e = errno;
+            std::string why = explain_unreadable(path).value_or(std::strerror(e));
             return unexpected(load_error{e == ENOENT ? load_failure::missing : load_failure::io,
-                                         fmt::format("{}: {}", path, std::strerror(e))});
+                                         fmt::format("{}: {}", path, why)});
         }
         if (S_ISDIR(st.st_mode))
             return unexpected(
                 load_error{load_failure::io, fmt::format("{}: is a directory", path)});
+        if (m == mode::read_only) {
+            // SQLite's "unable to open database file" names no cause; find it first.
+            if (auto why = explain_unreadable(path))
+                return unexpected(load_error{load_failure::io, fmt::format("{}: {}", path, *why)});
+        }
     }
     int flags = SQLITE_OPEN_NOMUTEX;
     switch (m) {
@@ -134,8 +142,11 @@ result<sqlite_db, load_error> sqlite_db::open(const std::string& path, mode m,
     if (rc != SQLITE_OK) {
         load_failure kind = (rc & 0xff) == SQLITE_CANTOPEN ? load_failure::io : classify_sqlite(rc);
         std::string msg = db.db_ ? sqlite3_errmsg(db.db_) : sqlite3_errstr(rc);
+        if ((rc & 0xff) == SQLITE_CANTOPEN)
+            if (auto why = explain_cantopen(path)) msg += fmt::format(" ({})", *why);
         return unexpected(load_error{kind, fmt::format("{}: cannot open: {}", path, msg)});
     }
+    db.path_ = path;
     sqlite3_extended_result_codes(db.db_, 1);
     sqlite3_busy_timeout(db.db_, busy_timeout_ms);
     return db;
@@ -146,6 +157,7 @@ sqlite_db& sqlite_db::operator=(sqlite_db&& o) noexcept {
         sqlite3_close_v2(db_);
         db_ = o.db_;
         o.db_ = nullptr;
+        path_ = std::move(o.path_);
     }
     return *this;
 }
@@ -169,7 +181,12 @@ result<void, load_error> sqlite_db::exec(const char* sql) const {
 
 load_error sqlite_db::error(int rc, std::string_view what) const {
     const char* msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    return load_error{classify_sqlite(rc), fmt::format("{}: {}", what, msg)};
+    std::string detail = fmt::format("{}: {}", what, msg);
+    // A WAL database can open and then fail its first read ("unable to open database file",
+    // "attempt to write a readonly database") when the -shm file cannot be made: say why.
+    if (((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY) && !path_.empty())
+        if (auto why = explain_cantopen(path_)) detail += fmt::format(" ({})", *why);
+    return load_error{classify_sqlite(rc), std::move(detail)};
 }
 
 }  // namespace edge::routing

@@ -59,7 +59,7 @@ class sqlite_db {
     static result<sqlite_db, load_error> open(const std::string& path, mode m, int busy_timeout_ms);
 
     sqlite_db() noexcept = default;
-    sqlite_db(sqlite_db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+    sqlite_db(sqlite_db&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }
     sqlite_db& operator=(sqlite_db&& o) noexcept;
     sqlite_db(const sqlite_db&) = delete;
     sqlite_db& operator=(const sqlite_db&) = delete;
@@ -77,6 +77,7 @@ class sqlite_db {
 
   private:
     sqlite3* db_ = nullptr;
+    std::string path_;  // as opened (for error messages)
 };
 
 }  // namespace edge::routing

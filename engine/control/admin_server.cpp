@@ -139,6 +139,14 @@ void admin_server::answer(client& c) noexcept {
         if (sp2 == std::string_view::npos) {
             res.status = 400;
             res.body = "malformed request\n";
+        } else if (!auth_.allows(head)) {
+            // Browsers ask for Basic credentials themselves (the token as password); scripts
+            // and Prometheus send the Bearer form.
+            res.status = 401;
+            res.body = "unauthorized: this admin endpoint wants Authorization: Bearer TOKEN\n";
+            res.extra_headers =
+                "WWW-Authenticate: Bearer realm=\"edgeproxy admin\"\r\n"
+                "WWW-Authenticate: Basic realm=\"edgeproxy admin\", charset=\"UTF-8\"\r\n";
         } else if (method != "GET" && method != "HEAD") {
             res.status = 405;
             res.body = "only GET\n";
@@ -153,8 +161,10 @@ void admin_server::answer(client& c) noexcept {
         }
     }
     c.out = fmt::format(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        res.status, reason_phrase(res.status), res.content_type, res.body.size());
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: "
+        "no-store\r\n{}Connection: close\r\n\r\n",
+        res.status, reason_phrase(res.status), res.content_type, res.body.size(),
+        res.extra_headers);
     if (method != "HEAD") c.out += res.body;
     c.in.clear();
     // The answer gets a deadline of its own: a client that does not read is dropped.

@@ -3,7 +3,8 @@
 // thread's reactor. Every socket is non-blocking and every client has deadlines (the request head
 // within 2 s, the whole answer within 10 s) and there is a cap on clients served at once, so a
 // silent or slow client costs a slot for a bounded time and never delays a signal, a drain or a
-// reload. Routes are registered by the owner (/metrics, /healthz, …).
+// reload. Routes are registered by the owner (/metrics, /healthz, …). With a token
+// (admin_auth), a request without it gets 401 before any route runs.
 
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "base/result.hpp"
 #include "base/socket_address.hpp"
 #include "base/unique_fd.hpp"
+#include "engine/control/admin_auth.hpp"
 #include "engine/control/reactor.hpp"
 
 namespace edge::engine {
@@ -29,6 +31,7 @@ struct admin_response {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+    std::string extra_headers;  // whole header lines, each ending in "\r\n"
 };
 
 class admin_server {
@@ -46,6 +49,8 @@ class admin_server {
     ~admin_server();
 
     const socket_address& address() const noexcept { return bound_; }
+    /// Requires the token `auth` holds on every request (401 otherwise). Before attach().
+    void require(admin_auth auth) { auth_ = std::move(auth); }
     /// Adds a route for an exact path. Before attach().
     void add_route(std::string path, route r) { routes_[std::move(path)] = std::move(r); }
     /// Starts accepting on `r`. Control thread; the server must not move afterwards.
@@ -75,6 +80,7 @@ class admin_server {
     socket_address bound_;
     reactor* reactor_ = nullptr;
     std::map<std::string, route, std::less<>> routes_;
+    admin_auth auth_;
     std::unordered_map<int, client> clients_;
 };
 

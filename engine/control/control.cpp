@@ -11,7 +11,10 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "engine/control/status.hpp"
+#include "engine/control/status_page.hpp"
 #include "engine/uring/clock.hpp"
+#include "engine/codec/utc_time.hpp"
 
 namespace edge::engine {
 
@@ -23,6 +26,7 @@ sigset_t handled_signals() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     return set;
 }
 
@@ -79,7 +83,13 @@ control::control(setup s)
       geo_db_(std::move(s.geo_db)),
       region_map_(std::move(s.region_map)),
       bindings_(s.bindings),
-      outbox_(workers_.size()) {
+      outbox_(workers_.size()),
+      listeners_(std::move(s.listeners)),
+      access_log_(s.access),
+      admin_token_(s.admin_token),
+      started_ms_(s.started_ms),
+      snapshot_loaded_ms_(s.started_ms),
+      geo_loaded_ms_(s.started_ms) {
     sigset_t set = handled_signals();
     signal_fd_.reset(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     stop_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -129,6 +139,13 @@ void control::on_signal() noexcept {
     signalfd_siginfo info{};
     while (::read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
         int sig = static_cast<int>(info.ssi_signo);
+        if (sig == SIGUSR1) {
+            if (access_log_) {
+                log::info("SIGUSR1: reopening the access log");
+                access_log_->request_reopen();
+            }
+            continue;
+        }
         if (sig == SIGHUP) {
             log::info("SIGHUP: checking routing.db and the GeoIP file now");
             check_now();
@@ -222,11 +239,13 @@ void control::publish(routing::snapshot_ptr snap, std::shared_ptr<const geo::dat
     if (snap) {
         if (snap_) retired_.push_back({pub, snap_});
         snap_ = snap;
+        snapshot_loaded_ms_ = realtime_ms();
         versions_.emplace_back(pub, snap->version);
     }
     if (db) {
         if (geo_db_) retired_.push_back({pub, geo_db_});
         geo_db_ = db;
+        geo_loaded_ms_ = realtime_ms();
         stats_.geo_loaded = true;
     }
     if (map) {
@@ -288,6 +307,57 @@ void control::render_metrics(const admin_request& req, admin_response& res) cons
         page.only_backends = true;
     }
     render_prometheus(res.body, ws, snap_.get(), g, page);
+    if (access_log_ && !page.only_backends) access_log_->render_prometheus(res.body);
+}
+
+void control::render_status(admin_response& res) const {
+    std::vector<const worker_metrics*> ws;
+    ws.reserve(workers_.size());
+    for (const worker_core* w : workers_)
+        ws.push_back(&w->metrics());
+    routing_stats rs = stats_;
+    if (bindings_) rs.bindings = bindings_->size();
+    status_inputs in;
+    in.workers = ws;
+    in.snap = snap_.get();
+    in.snapshot_loaded_ms = snapshot_loaded_ms_;
+    in.db_path = cfg_.db_path;
+    in.pop_region = cfg_.region;
+    in.listeners = listeners_;
+    if (admin_) in.admin = admin_->address();
+    in.admin_token = admin_token_;
+    in.geo = geo_db_.get();
+    in.geo_path = cfg_.geoip_path;
+    in.geo_loaded_ms = geo_loaded_ms_;
+    in.routing = &rs;
+    in.access = access_log_;
+    in.started_ms = started_ms_;
+    in.now_ms = realtime_ms();
+    in.draining = draining();
+    res.content_type = "application/json";
+    render_status_json(res.body, in);
+}
+
+void control::add_routes() {
+    admin_->add_route("/metrics",
+                      [this](const admin_request& q, admin_response& s) { render_metrics(q, s); });
+    admin_->add_route("/metrics/backends",
+                      [this](const admin_request& q, admin_response& s) { render_metrics(q, s); });
+    admin_->add_route("/healthz", [this](const admin_request&, admin_response& s) {
+        if (draining()) {
+            s.status = 503;
+            s.body = "draining\n";
+        } else {
+            s.body = "ok\n";
+        }
+    });
+    admin_->add_route("/status",
+                      [this](const admin_request&, admin_response& s) { render_status(s); });
+    admin_->add_route("/", [](const admin_request&, admin_response& s) {
+        s.content_type = "text/html; charset=utf-8";
+        s.body = status_page_html();
+        s.extra_headers = fmt::format("Content-Security-Policy: {}\r\n", status_page_csp);
+    });
 }
 
 void control::run() noexcept {
@@ -304,20 +374,7 @@ void control::run() noexcept {
     if (loader_)
         (void)rx.watch(loader_->ready_fd(), EPOLLIN, [this](std::uint32_t) { on_loader_ready(); });
     if (admin_) {
-        admin_->add_route("/metrics", [this](const admin_request& q, admin_response& s) {
-            render_metrics(q, s);
-        });
-        admin_->add_route("/metrics/backends", [this](const admin_request& q, admin_response& s) {
-            render_metrics(q, s);
-        });
-        admin_->add_route("/healthz", [this](const admin_request&, admin_response& s) {
-            if (draining()) {
-                s.status = 503;
-                s.body = "draining\n";
-            } else {
-                s.body = "ok\n";
-            }
-        });
+        add_routes();
         if (auto ok = admin_->attach(rx); !ok)
             log::error("admin endpoint: {}", error_text(ok.error()));
     }

@@ -4,8 +4,9 @@
 // worker (a second signal stops them at once) and SIGHUP into an immediate routing.db check;
 // asks the loader thread to check routing.db and the GeoIP file every --reload-interval and hands
 // what changed to every worker; frees a replaced table once every worker has moved past it;
-// sweeps expired client bindings; and serves the admin endpoint. It is the one producer of every
-// worker's inbox.
+// sweeps expired client bindings; serves the admin endpoint (/metrics, /healthz, /status and
+// the status page at /); and passes SIGUSR1 on to the access log (reopen its file). It is the one
+// producer of every worker's inbox.
 
 #include <atomic>
 #include <cstdint>
@@ -16,10 +17,12 @@
 #include <vector>
 
 #include "base/unique_fd.hpp"
+#include "engine/access_log/access_log.hpp"
 #include "engine/control/admin_server.hpp"
 #include "engine/control/reactor.hpp"
 #include "engine/control/table_loader.hpp"
 #include "engine/host/config.hpp"
+#include "engine/host/listener_set.hpp"
 #include "engine/host/metrics.hpp"
 #include "engine/host/worker_core.hpp"
 #include "geo/database.hpp"
@@ -42,10 +45,15 @@ class control {
         std::shared_ptr<const geo::region_map> region_map;
         routing::binding_table* bindings = nullptr;  // null: affinity off
         std::size_t rows_rejected = 0;               // by the start-up load
+        std::vector<listen_spec> listeners;          // for /status
+        access_log* access = nullptr;                // null: --access-log off
+        bool admin_token = false;                    // --admin-token-file is in force
+        std::int64_t started_ms = 0;                 // realtime ms at start-up
     };
 
-    /// SIGTERM/SIGINT/SIGHUP must already be blocked in every thread (block_signals(), called
-    /// by main before it starts any); the control thread reads them from a signalfd. Main thread.
+    /// SIGTERM/SIGINT/SIGHUP/SIGUSR1 must already be blocked in every thread (block_signals(),
+    /// called by main before it starts any); the control thread reads them from a signalfd. Main
+    /// thread.
     explicit control(setup s);
     ~control();
 
@@ -75,6 +83,8 @@ class control {
                  std::shared_ptr<const geo::region_map> map) noexcept;
     void retire() noexcept;
     void render_metrics(const admin_request& req, admin_response& res) const;
+    void render_status(admin_response& res) const;
+    void add_routes();
 
     const config& cfg_;
     std::vector<worker_core*> workers_;
@@ -105,6 +115,12 @@ class control {
     bool flush_armed_ = false;
 
     routing_stats stats_;  // control-thread-only; rendered on scrape
+    std::vector<listen_spec> listeners_;
+    access_log* access_log_;
+    bool admin_token_;
+    std::int64_t started_ms_;
+    std::int64_t snapshot_loaded_ms_;  // realtime ms when the table in force was taken in
+    std::int64_t geo_loaded_ms_;
     unique_fd signal_fd_;
     unique_fd stop_fd_;
     int signals_seen_ = 0;

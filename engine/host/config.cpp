@@ -61,6 +61,14 @@ T need_uint(std::string_view what, std::string_view v, T min, T max) {
     return *n;
 }
 
+/// --metrics / --admin: the admin endpoint's address, or off.
+void set_admin_address(config& c, std::string_view flag, std::string_view v) {
+    if (v == "off" || v == "none")
+        c.metrics.reset();
+    else
+        c.metrics = need_address(flag, v);
+}
+
 // One table drives parsing, the environment and --help, so they cannot disagree.
 struct option_spec {
     const char* flag;
@@ -128,13 +136,18 @@ const option_spec options[] = {
          c.cpus = *list;
      }},
     {"--metrics", "EDGEPROXY_METRICS_ADDR", "ADDR:PORT|off",
-     "Prometheus /metrics and /healthz. Default 127.0.0.1:9090",
-     [](config& c, std::string_view v, bool) {
-         if (v == "off" || v == "none")
-             c.metrics.reset();
-         else
-             c.metrics = need_address("--metrics", v);
-     }},
+     "the admin endpoint: Prometheus /metrics, /healthz, /status and the status page at /. "
+     "Default 127.0.0.1:9090",
+     [](config& c, std::string_view v, bool) { set_admin_address(c, "--metrics", v); }},
+    {"--admin", nullptr, "ADDR:PORT|off", "the same as --metrics (the admin endpoint)",
+     [](config& c, std::string_view v, bool) { set_admin_address(c, "--admin", v); }},
+    {"--admin-token-file", nullptr, "PATH",
+     "every admin request must carry 'Authorization: Bearer TOKEN', TOKEN being this file's "
+     "first line (browsers: Basic auth with the token as password)",
+     [](config& c, std::string_view v, bool) { c.admin_token_file = std::string(v); }},
+    {"--admin-insecure", nullptr, nullptr,
+     "allow the admin endpoint on a non-loopback address without --admin-token-file",
+     [](config& c, std::string_view, bool) { c.admin_insecure = true; }},
     {"--metrics-max-backends", nullptr, "N",
      "per-backend series in /metrics (the rest: /metrics/backends?offset=N). Default 1000",
      [](config& c, std::string_view v, bool) {
@@ -226,6 +239,36 @@ const option_spec options[] = {
              throw config_error(
                  fmt::format("--log-level: '{}' is not one of debug, info, warn, error, off", v));
          c.log_level = *l;
+     }},
+    {"--access-log", nullptr, "DEST",
+     "one line per finished connection to a file (reopened on SIGUSR1), stderr, or syslog "
+     "(/dev/log; syslog:PATH for another socket). Default: off",
+     [](config& c, std::string_view v, bool) {
+         if (v.empty()) throw config_error("--access-log: empty destination");
+         c.access_log = v == "off" ? std::string() : std::string(v);
+     }},
+    {"--access-log-format", nullptr, "text|json",
+     "access log lines as logfmt key=value text or one JSON object each. Default text",
+     [](config& c, std::string_view v, bool) {
+         if (v != "text" && v != "json")
+             throw config_error(
+                 fmt::format("--access-log-format: '{}' is not one of text, json", v));
+         c.access_log_json = v == "json";
+     }},
+    {"--access-log-buffer", nullptr, "N",
+     "access log records each worker holds while the log thread is behind (more are dropped "
+     "and counted). Default 4096",
+     [](config& c, std::string_view v, bool) {
+         c.access_log_buffer = need_uint<std::size_t>("--access-log-buffer", v, 16, 1u << 24);
+     }},
+    {"--wait-for-db", nullptr, "DURATION|forever",
+     "at start, wait this long for routing.db to become readable (a POP fed by edgectl sync) "
+     "before listening. Default 0: a missing or unreadable routing.db is a start-up error",
+     [](config& c, std::string_view v, bool) {
+         if (v == "forever")
+             c.wait_for_db.reset();
+         else
+             c.wait_for_db = need_duration("--wait-for-db", v);
      }},
     {"--check", nullptr, nullptr,
      "validate the configuration, the database and io_uring, then exit",
@@ -350,6 +393,13 @@ parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& 
         throw config_error(
             fmt::format("--region: '{}' is not a region name (1-{} characters, no spaces)",
                         out.region, geo::region_code::max_length));
+    if (out.metrics && !out.metrics->is_loopback() && out.admin_token_file.empty() &&
+        !out.admin_insecure)
+        throw config_error(fmt::format(
+            "--metrics {}: the admin endpoint (metrics, /status, the status page) would be open "
+            "to anyone who can reach that address; give --admin-token-file PATH, or "
+            "--admin-insecure if a firewall already guards it",
+            to_string(*out.metrics)));
     return parse_outcome::run;
 }
 

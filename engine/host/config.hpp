@@ -27,7 +27,9 @@ struct config {
     std::string db_path = "routing.db";         // --db
     std::string region;                         // --region: this POP's region
     std::vector<int> cpus;                      // --cpus / --cores: one worker each
-    std::optional<socket_address> metrics;      // --metrics (nullopt: off)
+    std::optional<socket_address> metrics;      // --metrics / --admin (nullopt: off)
+    std::string admin_token_file;               // --admin-token-file: bearer token required
+    bool admin_insecure = false;                // --admin-insecure: no token off loopback
     std::size_t metrics_max_backends = 1000;    // --metrics-max-backends: per-backend series
     milliseconds connect_timeout{5000};         // --connect-timeout
     unsigned connect_attempts = 3;              // --connect-attempts
@@ -44,7 +46,13 @@ struct config {
     milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
     std::uint32_t max_bindings = 1u << 20;      // --max-bindings
     log::level log_level = log::level::info;    // --log-level
-    bool check = false;                         // --check
+    std::string access_log;                     // --access-log DEST ("": off)
+    bool access_log_json = false;               // --access-log-format json (else text)
+    std::size_t access_log_buffer = 4096;       // --access-log-buffer: records per worker
+    /// --wait-for-db: how long start-up waits for routing.db to become readable (0: it must be
+    /// readable at once; nullopt: forever).
+    std::optional<milliseconds> wait_for_db = milliseconds(0);
+    bool check = false;  // --check
 };
 
 /// A configuration problem; its message names the flag or variable and the bad value.

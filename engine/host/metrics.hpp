@@ -106,6 +106,9 @@ struct backend_counters {
     std::array<counter, std::size_t(connect_failure::count_)> connect_failures;
     std::array<counter, latency_bounds_ms.size() + 1> latency;  // last bucket: +Inf
     counter latency_sum_us;
+    // Bytes of this backend's connections, added when each connection ends (GET /status).
+    counter bytes_up;    // client → backend
+    counter bytes_down;  // backend → client
 };
 
 /// One worker's counters. Written only by that worker.

@@ -24,7 +24,8 @@ accept_gate::accept_gate(worker_core& core, std::uint8_t family,
                          std::uint32_t conn_limit) noexcept
     : core_(core), family_(family), owner_(owner), limit_(conn_limit) {
     for (const listener_set::socket& s : sockets)
-        listeners_.push_back(listener{s.fd, s.proxy_protocol, false, 0, 1});
+        listeners_.push_back(
+            listener{s.fd, s.proxy_protocol, static_cast<std::uint16_t>(s.spec), false, 0, 1});
     retry_ts_.tv_nsec = 100 * 1000000;  // EMFILE/ENFILE: look again in 100 ms
 }
 
@@ -143,7 +144,7 @@ std::optional<accept_gate::accepted> accept_gate::on_accept(std::uint32_t i, std
             error_logged_ = false;
         }
         // Also while draining: the client completed its handshake before the listener closed.
-        out = accepted{c.res, l.proxy_protocol};
+        out = accepted{c.res, l.proxy_protocol, l.spec};
     } else if (c.res == -ECANCELED) {
         // Ours: the limit, the switch to single-shot accepts, or a drain.
     } else if (c.res == -EMFILE || c.res == -ENFILE || c.res == -ENOBUFS || c.res == -ENOMEM) {

@@ -31,6 +31,7 @@ class accept_gate {
     struct accepted {
         int fd;
         bool proxy_protocol;
+        std::uint16_t spec;  // which listen address (listener_set::specs() index)
     };
 
     /// Arms the first accepts. Worker thread, at start.
@@ -64,6 +65,7 @@ class accept_gate {
     struct listener {
         int fd = -1;  // -1 once released
         bool proxy_protocol = false;
+        std::uint16_t spec = 0;
         bool multishot = false;   // a multishot accept is in the kernel
         std::uint8_t single = 0;  // single-shot accepts in the kernel
         std::uint32_t gen = 1;    // accept tags carry it; bumped on release (stale check)
@@ -121,7 +123,7 @@ void accept_gate::finish_listener(std::uint32_t i, Take&& take) {
     while (headroom() > 0) {
         int fd = take_one(i);
         if (fd < 0) break;
-        take(accepted{fd, l.proxy_protocol});
+        take(accepted{fd, l.proxy_protocol, l.spec});
     }
     release(i);
 }

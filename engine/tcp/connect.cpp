@@ -57,13 +57,16 @@ connect_failure classify_connect_error(int err) noexcept {
 // ---------------------------------------------------------------------------------------------
 // a new client (accepts themselves: accept_gate.cpp)
 
-void tcp_proxy::start_conn(int fd, bool expect_header) noexcept {
+void tcp_proxy::start_conn(const accept_gate::accepted& a) noexcept {
+    const int fd = a.fd;
     std::uint32_t slot = conns_->alloc();
     if (slot == slab<conn>::npos) {
         ::close(fd);
         metrics_.rejected[std::size_t(reject_reason::overload)].add();
+        if (log_ring_) trace_overload(a.spec);
         return;
     }
+    if (log_ring_) trace_accept(slot, a.spec);
     conn& cn = (*conns_)[slot];
     cn.fd[0] = fd;
     cn.last_active = now_tick32();
@@ -80,7 +83,7 @@ void tcp_proxy::start_conn(int fd, bool expect_header) noexcept {
     // Receive from the client at once: bytes it sends while the backend connects wait in the
     // queue, and an early reset or FIN is noticed.
     arm_recv(slot, cn, 0);
-    if (expect_header) {
+    if (a.proxy_protocol) {
         cn.state = conn_state::awaiting_header;
         timers_.schedule(slot, core_.now_tick() + to_ticks(cfg_.proxy_header_timeout));
         return;
@@ -142,6 +145,7 @@ void tcp_proxy::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
         return;
     }
     const geo::location client_location = locate(cn);
+    if (log_ring_) trace_location(slot, client_location);
     const routing::client_key client = routing::client_key::from_sockaddr(cn.client.data());
     std::uint32_t skip[max_connect_attempts + 8];
     std::uint32_t nskip = cn.attempts;
@@ -174,6 +178,7 @@ void tcp_proxy::route_and_connect(std::uint32_t slot, conn& cn) noexcept {
             continue;
         }
         cn.tried[cn.attempts++] = b->slot;
+        if (log_ring_) trace_backend(slot, *b);
         skip[nskip++] = b->slot;
         cn.backend_slot = b->slot;
         cn.backend_generation = b->generation;
@@ -230,6 +235,7 @@ void tcp_proxy::on_connect(std::uint32_t slot, conn& cn, const completion& c) no
     if (c.res == 0) {
         std::uint64_t us = (monotonic_ns() - cn.connect_start_ns) / 1000;
         metrics_.record_connect_latency(cn.backend_slot, us);
+        if (log_ring_) trace_connected(slot, us);
         if (cn.backend_slot < metrics_.backend_capacity)
             metrics_.backends[cn.backend_slot].connections.add();
         start_relay(slot, cn);
@@ -240,6 +246,7 @@ void tcp_proxy::on_connect(std::uint32_t slot, conn& cn, const completion& c) no
     if (cn.backend_slot < metrics_.backend_capacity)
         metrics_.backends[cn.backend_slot].connect_failures[std::size_t(why)].add();
     log_connect_failure(cn, -c.res, why == connect_failure::timeout && c.res == -ECANCELED);
+    if (log_ring_) trace_connect_failed(slot, why == connect_failure::timeout);
     ::close(cn.fd[1]);  // the linked timeout does not use the socket; closing it now is safe
     cn.fd[1] = -1;
     release_backend(cn);

@@ -73,6 +73,7 @@ struct relay_half {
     bool shut = false;              // FIN passed on: shutdown(SHUT_WR) done on the destination
     bool send_busy = false;         // a send is in the kernel
     bool spill_after_send = false;  // the send in flight was cancelled to move its bytes to spill
+    std::uint64_t sent_bytes = 0;   // bytes this half has delivered (access log, /status)
 
     // Storage for a gathered send; the kernel copies it at submission, but keeping it here
     // keeps the rule simple: valid while the send is in flight.

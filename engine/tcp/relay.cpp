@@ -18,6 +18,7 @@
 
 #include "base/log.hpp"
 #include "engine/codec/proxy_protocol.hpp"
+#include "engine/host/termination.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
 
 namespace edge::engine {
@@ -206,6 +207,7 @@ void tcp_proxy::on_send(std::uint32_t slot, conn& cn, unsigned half, const compl
     --cn.pending;
     std::uint32_t sent = c.res > 0 ? static_cast<std::uint32_t>(c.res) : 0;
     (half == 0 ? metrics_.bytes_client_to_backend : metrics_.bytes_backend_to_client).add(sent);
+    h.sent_bytes += sent;
     store_->consume(h.queue, sent);
     if (cn.state == conn_state::closing) {
         store_->drop(h.queue);
@@ -252,6 +254,7 @@ void tcp_proxy::pass_eof(std::uint32_t slot, conn& cn, unsigned half) noexcept {
 void tcp_proxy::close_conn(std::uint32_t slot, conn& cn, close_reason why) noexcept {
     if (cn.state == conn_state::closing) return;
     metrics_.closed[std::size_t(why)].add();
+    if (log_ring_) trace_end(slot, to_termination(why));
     if (is_abort(why)) cn.abort = true;
     begin_close(slot, cn);
 }
@@ -259,6 +262,7 @@ void tcp_proxy::close_conn(std::uint32_t slot, conn& cn, close_reason why) noexc
 void tcp_proxy::reject_conn(std::uint32_t slot, conn& cn, reject_reason why) noexcept {
     if (cn.state == conn_state::closing) return;
     metrics_.rejected[std::size_t(why)].add();
+    if (log_ring_) trace_end(slot, to_termination(why));
     begin_close(slot, cn);
 }
 
@@ -298,6 +302,8 @@ void tcp_proxy::op_done(std::uint32_t slot, conn& cn) noexcept {
     if (cn.state != conn_state::closing || cn.pending != 0) return;
     store_->drop(cn.half[0].queue);
     store_->drop(cn.half[1].queue);
+    count_backend_bytes(cn);
+    if (log_ring_) trace_finish(slot, cn);
     conns_->free(slot);
     gate_.on_count(conns_->used());
 }

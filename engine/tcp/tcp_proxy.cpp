@@ -36,6 +36,7 @@ tcp_proxy::tcp_proxy(worker_core& core, setup&& s)
       setup_(std::move(s)),
       gate_(core, family, setup_.listeners, setup_.listener_owner, setup_.conn_limit),
       bindings_(setup_.bindings),
+      log_ring_(setup_.access_log),
       snap_(std::move(setup_.snapshot)),
       geo_db_(std::move(setup_.geo_db)),
       region_map_(setup_.region_map ? std::move(setup_.region_map)
@@ -75,13 +76,15 @@ bool tcp_proxy::start(std::string& error) noexcept {
     auto s = slab<conn>::create(capacity);
     auto t = core_.reserve_timers(capacity);
     auto po = mmap_array<proxy_out>::create(capacity);
-    if (!s || !t || !po) {
+    auto tr = mmap_array<access_record>::create(log_ring_ ? capacity : 0);
+    if (!s || !t || !po || !tr) {
         error = "cannot reserve memory for the connection table";
         return false;
     }
     conns_.emplace(std::move(*s));
     timers_ = *t;
     proxy_out_ = std::move(*po);
+    trace_ = std::move(*tr);
     starved_.reserve(1024);  // ENOBUFS is rare; this keeps even a bad burst allocation-free
     if (auto m = metrics_.map_backends(cfg_.max_backends); !m) {
         error = "cannot reserve memory for per-backend metrics";
@@ -97,12 +100,9 @@ void tcp_proxy::on_completion(const completion& c) noexcept {
     const op_tag t = op_tag::decode(c.user_data);
     switch (static_cast<tcp_op>(t.op)) {
         case tcp_op::accept: {
-            if (auto a = gate_.on_accept(t.slot, t.gen, t.dir != 0, c))
-                start_conn(a->fd, a->proxy_protocol);
+            if (auto a = gate_.on_accept(t.slot, t.gen, t.dir != 0, c)) start_conn(*a);
             if (draining_)
-                gate_.finish_listener(t.slot, [this](accept_gate::accepted a) {
-                    start_conn(a.fd, a.proxy_protocol);
-                });
+                gate_.finish_listener(t.slot, [this](accept_gate::accepted a) { start_conn(a); });
             return;
         }
         case tcp_op::accept_retry:
@@ -189,7 +189,7 @@ void tcp_proxy::on_timer(std::uint32_t slot) noexcept {
 
 void tcp_proxy::start_drain() noexcept {
     draining_ = true;
-    gate_.start_drain([this](accept_gate::accepted a) { start_conn(a.fd, a.proxy_protocol); });
+    gate_.start_drain([this](accept_gate::accepted a) { start_conn(a); });
     log::info("draining: accepts stopped, {} connections open, up to {} ms to finish",
               conns_->used(), cfg_.drain_timeout.count());
 }

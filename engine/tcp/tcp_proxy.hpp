@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/host/access_record.hpp"
 #include "engine/host/listener_set.hpp"
+#include "engine/host/record_ring.hpp"
 #include "engine/host/worker_core.hpp"
 #include "engine/host/worker_message.hpp"
 #include "engine/tcp/accept_gate.hpp"
@@ -48,6 +50,8 @@ class tcp_proxy {
         routing::binding_table* bindings = nullptr;   // shared by all workers; null: no affinity
         std::shared_ptr<const geo::database> geo_db;  // null: no GeoIP
         std::shared_ptr<const geo::region_map> region_map;
+        /// This worker's access log ring (engine/access_log); null: no access log.
+        record_ring* access_log = nullptr;
     };
 
     /// Timer ids: one per connection slot.
@@ -77,7 +81,7 @@ class tcp_proxy {
     static std::uint32_t slab_capacity(const setup& s) noexcept;
 
     // ---- connect.cpp: a new client, its PROXY header, routing and connect ----
-    void start_conn(int fd, bool expect_header) noexcept;
+    void start_conn(const accept_gate::accepted& a) noexcept;
     void on_header_data(std::uint32_t slot, conn& cn) noexcept;
     geo::location locate(const conn& cn) noexcept;
     void route_and_connect(std::uint32_t slot, conn& cn) noexcept;
@@ -103,6 +107,19 @@ class tcp_proxy {
     void begin_close(std::uint32_t slot, conn& cn) noexcept;
     void op_done(std::uint32_t slot, conn& cn) noexcept;
     void on_stale(const op_tag& t, const completion& c) noexcept;
+
+    // ---- access_trace.cpp: each connection's access log record (only with --access-log) ----
+    void trace_accept(std::uint32_t slot, std::uint16_t listener) noexcept;
+    void trace_overload(std::uint16_t listener) noexcept;
+    void trace_location(std::uint32_t slot, const geo::location& where) noexcept;
+    void trace_backend(std::uint32_t slot, const routing::backend& b) noexcept;
+    void trace_connected(std::uint32_t slot, std::uint64_t micros) noexcept;
+    void trace_connect_failed(std::uint32_t slot, bool timed_out) noexcept;
+    void trace_end(std::uint32_t slot, termination t) noexcept;
+    /// The connection's last operation finished: its record goes to the log thread's ring.
+    void trace_finish(std::uint32_t slot, const conn& cn) noexcept;
+    /// Adds a finished connection's bytes to its backend's counters (GET /status).
+    void count_backend_bytes(const conn& cn) noexcept;
 
     // ---- buffer_pressure.cpp: the shared pool never runs dry ----
     /// Bytes a half may queue before its receive pauses: --max-inflight while the pool is
@@ -137,7 +154,11 @@ class tcp_proxy {
     std::optional<buffer_store> store_;
     std::optional<slab<conn>> conns_;
     timer_slice timers_;
-    mmap_array<proxy_out> proxy_out_;     // by connection slot (send-proxy)
+    mmap_array<proxy_out> proxy_out_;  // by connection slot (send-proxy)
+    // With --access-log: each connection's record, filled as it goes (by connection slot),
+    // copied into the ring when it ends.
+    record_ring* const log_ring_;
+    mmap_array<access_record> trace_;
     std::vector<std::uint64_t> starved_;  // recv tags waiting for buffers (ENOBUFS)
     struct relief_candidate {
         std::uint16_t pool_buffers;

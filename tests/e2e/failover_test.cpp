@@ -95,17 +95,6 @@ TEST_CASE("with no eligible backend the client is closed at once") {
     CHECK(proxy.metric("edge_connections_rejected_total{reason=\"no_backend\"}") == 1);
 }
 
-TEST_CASE("a missing routing.db at start: the proxy serves, rejects clients, and says why") {
-    temp_dir dir;
-    proxy_process proxy(dir, {dir.file("absent.db")});
-    CHECK_THAT(proxy.output(), Catch::Contains("serving with no backends"));
-    unique_fd fd = connect_tcp(proxy.port());
-    REQUIRE(fd);
-    CHECK(wait_closed(fd.get(), 2s));
-    CHECK(proxy.metric("edge_connections_rejected_total{reason=\"no_backend\"}") == 1);
-    CHECK_FALSE(std::filesystem::exists(dir.file("absent.db")));  // never created
-}
-
 TEST_CASE("hard_limit 1: the second client goes to the next backend") {
     temp_dir dir;
     test_backend a(test_backend::mode::banner, "a");

@@ -124,15 +124,7 @@ TEST_CASE(
     CHECK(proxy.process().wait_for_output("readable again", 2s));
 }
 
-TEST_CASE("a missing file at start is picked up when it appears") {
-    temp_dir dir;
-    test_backend a(test_backend::mode::banner, "a");
-    proxy_process proxy(dir, opts(dir, 1, {"--reload-interval", "200ms"}));
-    CHECK(first_line_through(proxy.port()).empty());
-    write_routing_db(dir.file("tmp.db"), {{"a", a.port()}});
-    std::filesystem::rename(dir.file("tmp.db"), dir.file("routing.db"));
-    CHECK(until_reaches(proxy.port(), "a", 5s));
-}
+// A file missing at start: tests/e2e/db_at_start_test.cpp (no start by default; --wait-for-db).
 
 TEST_CASE("hard_limit holds across all cores under a burst; the overflow goes to the next best") {
     temp_dir dir;

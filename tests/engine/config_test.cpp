@@ -26,6 +26,17 @@ parse_outcome parse(std::vector<std::string> args, const fake_env& env, config& 
     return parse_config(static_cast<int>(argv.size()), argv.data(), env.lookup(), out);
 }
 
+/// The message parse() throws for `args`, or "" when it accepts them.
+std::string error_of(std::vector<std::string> args, const fake_env& env = {}) {
+    config c;
+    try {
+        parse(std::move(args), env, c);
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
 }  // namespace
 
 TEST_CASE("defaults match edgeProxy and the issue") {
@@ -106,15 +117,6 @@ TEST_CASE("durations, CPU lists and switches") {
 }
 
 TEST_CASE("bad input is a config_error naming the flag") {
-    config c;
-    auto error_of = [&](std::vector<std::string> args) -> std::string {
-        try {
-            parse(std::move(args), fake_env{}, c);
-        } catch (const config_error& e) {
-            return e.what();
-        }
-        return "";
-    };
     CHECK_THAT(error_of({"--listen", "localhost:80"}), Catch::Contains("--listen"));
     CHECK_THAT(error_of({"--listen", "127.0.0.1:99999"}), Catch::Contains("--listen"));
     CHECK_THAT(error_of({"--connect-attempts", "0"}), Catch::Contains("--connect-attempts"));
@@ -141,15 +143,6 @@ TEST_CASE("usage text lists every flag with its environment variable") {
 }
 
 TEST_CASE("a mistyped flag names the one it is nearest to") {
-    auto error_of = [](std::vector<std::string> args) -> std::string {
-        config c;
-        try {
-            parse(std::move(args), fake_env{}, c);
-        } catch (const config_error& e) {
-            return e.what();
-        }
-        return "";
-    };
     CHECK_THAT(error_of({"--listn", "127.0.0.1:80"}),
                Catch::Contains("unknown option '--listn' (did you mean '--listen'?)"));
     CHECK_THAT(error_of({"--metrcis", "off"}), Catch::Contains("(did you mean '--metrics'?)"));
@@ -157,4 +150,45 @@ TEST_CASE("a mistyped flag names the one it is nearest to") {
     CHECK_THAT(error_of({"--reload", "1s"}),
                Catch::Contains("(did you mean '--reload-interval'?)"));
     CHECK_THAT(error_of({"--verison"}), Catch::Contains("(did you mean '--version'?)"));
+}
+
+TEST_CASE("access log, admin and routing.db start-up flags") {
+    config c;
+    REQUIRE(parse({}, fake_env{}, c) == parse_outcome::run);
+    CHECK(c.access_log.empty());  // off by default
+    CHECK_FALSE(c.access_log_json);
+    CHECK(c.wait_for_db == milliseconds(0));  // a missing routing.db stops the start
+    CHECK(c.admin_token_file.empty());
+
+    config d;
+    REQUIRE(parse({"--access-log", "/var/log/edgeproxy/access.log", "--access-log-format", "json",
+                   "--access-log-buffer", "1024", "--wait-for-db", "30s", "--admin",
+                   "127.0.0.1:9191", "--admin-token-file", "/etc/edgeproxy/token"},
+                  fake_env{}, d) == parse_outcome::run);
+    CHECK(d.access_log == "/var/log/edgeproxy/access.log");
+    CHECK(d.access_log_json);
+    CHECK(d.access_log_buffer == 1024);
+    CHECK(d.wait_for_db == milliseconds(30000));
+    REQUIRE(d.metrics);
+    CHECK(to_string(*d.metrics) == "127.0.0.1:9191");
+    CHECK(d.admin_token_file == "/etc/edgeproxy/token");
+
+    config e;
+    REQUIRE(parse({"--wait-for-db", "forever"}, fake_env{}, e) == parse_outcome::run);
+    CHECK_FALSE(e.wait_for_db.has_value());
+}
+
+TEST_CASE("an admin endpoint off loopback needs a token or an explicit --admin-insecure") {
+    CHECK_THAT(error_of({"--metrics", "0.0.0.0:9090"}), Catch::Contains("--admin-token-file"));
+    CHECK_THAT(error_of({"--admin", "[::]:9090"}), Catch::Contains("--admin-insecure"));
+    fake_env env;
+    env.vars["EDGEPROXY_METRICS_ADDR"] = "10.0.0.1:9090";
+    config c;
+    CHECK_THROWS_AS(parse({}, env, c), config_error);
+    CHECK(error_of({"--metrics", "0.0.0.0:9090", "--admin-token-file", "/t"}).empty());
+    CHECK(error_of({"--metrics", "0.0.0.0:9090", "--admin-insecure"}).empty());
+    CHECK(error_of({"--metrics", "127.0.0.2:9090"}).empty());
+    CHECK(error_of({"--metrics", "[::1]:9090"}).empty());
+    CHECK_THAT(error_of({"--access-log-format", "xml"}), Catch::Contains("--access-log-format"));
+    CHECK_THAT(error_of({"--wait-for-db", "soon"}), Catch::Contains("--wait-for-db"));
 }

@@ -35,12 +35,14 @@ check engine/uring base
 check engine/codec base
 check engine/host engine/uring engine/codec routing geo base
 check engine/tcp engine/host engine/uring engine/codec routing geo base
-check engine/control engine/host engine/uring engine/codec routing geo base
+check engine/access_log engine/host engine/uring engine/codec geo base
+check engine/control engine/access_log engine/host engine/uring engine/codec routing geo base
 
 # wg/ must not reach wg/crypto's insides other than through its public headers is not checked
 # here; the engine's own subparts must not include each other sideways:
 if grep -rn '#include "engine/control/' engine/tcp; then fail=1; fi
-if grep -rn '#include "engine/tcp/' engine/control; then fail=1; fi
+if grep -rn '#include "engine/tcp/' engine/control engine/access_log; then fail=1; fi
+if grep -rn '#include "engine/access_log/' engine/tcp engine/host; then fail=1; fi
 if grep -rln '#include "engine/' routing geo wg base 2>/dev/null; then fail=1; fi
 
 [ $fail -eq 0 ] && echo "layering: every include follows the parts' direction"

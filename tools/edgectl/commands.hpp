@@ -17,6 +17,8 @@ int run_routing(const std::string& group, const args& a);
 int run_geo(const args& a);
 /// wg genkey|pubkey (wg_commands.cpp).
 int run_wg(const args& a);
+/// status: a running proxy's state from its admin endpoint (status_command.cpp).
+int run_status(const args& a);
 
 /// sync: the etcd → routing.db feed (sync_command.cpp).
 int run_sync_command(const args& a);
@@ -25,6 +27,7 @@ int run_sync_command(const args& a);
 const char* routing_usage();
 const char* geo_usage();
 const char* wg_usage();
+const char* status_usage();
 const char* sync_usage();
 
 }  // namespace edge::edgectl

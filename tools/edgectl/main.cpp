@@ -13,10 +13,11 @@ namespace {
 
 void print_usage(std::FILE* to) {
     fmt::print(to,
-               "usage: edgectl <command> [args]\n\n{}\n{}\n{}\n{}\n"
+               "usage: edgectl <command> [args]\n\n{}\n{}\n{}\n{}\n{}\n"
                "  --help, --version\n",
                edge::edgectl::routing_usage(), edge::edgectl::geo_usage(),
-               edge::edgectl::wg_usage(), edge::edgectl::sync_usage());
+               edge::edgectl::wg_usage(), edge::edgectl::sync_usage(),
+               edge::edgectl::status_usage());
 }
 
 }  // namespace
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
         if (group == "geo") return edge::edgectl::run_geo(rest);
         if (group == "wg") return edge::edgectl::run_wg(rest);
         if (group == "sync") return edge::edgectl::run_sync_command(rest);
+        if (group == "status") return edge::edgectl::run_status(rest);
         if (group == "init" || group == "backend" || group == "check" || group == "show")
             return edge::edgectl::run_routing(group, rest);
     } catch (const std::exception& e) {

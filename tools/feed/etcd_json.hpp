@@ -10,14 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/base64.hpp"  // base64_encode, base64_decode: the gateway's bytes
 #include "tools/feed/etcd_client.hpp"
 
 namespace edge::feed {
-
-/// Standard base64 with padding.
-std::string base64_encode(std::string_view bytes);
-/// The bytes of standard base64 text, or nullopt when it is not base64.
-std::optional<std::string> base64_decode(std::string_view text);
 
 /// An int64 field written as a string (or a number); 0 when absent; throws etcd_error garbage
 /// when it is something else.
