@@ -164,15 +164,9 @@ int etcd_cluster::leader() const {
     while (std::chrono::steady_clock::now() < deadline) {
         for (int i = 0; i < size(); ++i) {
             if (!running(i)) continue;
-            std::vector<std::string> argv = {"etcdctl", "--endpoints", endpoint(i), "endpoint",
-                                             "status",  "-w",          "json"};
-            if (tls_) argv.insert(argv.end(), {"--cacert", tls_->ca_file});
-            auto [rc, out] = run_command(argv, 5000ms);
-            if (rc != 0) continue;
-            auto j = nlohmann::json::parse(out.substr(out.find('[')), nullptr, false);
-            if (j.is_discarded() || j.empty()) continue;
-            const auto& st = j[0]["Status"];
-            if (st["leader"] != 0 && st["leader"] == st["header"]["member_id"]) return i;
+            auto st = status_of(i);
+            if (st && (*st)["leader"] != 0 && (*st)["leader"] == (*st)["header"]["member_id"])
+                return i;
         }
         std::this_thread::sleep_for(100ms);
     }
@@ -184,14 +178,7 @@ std::int64_t etcd_cluster::revision() const {
     if (etcdctl({"get", "/health-probe"}).first != 0) return 0;
     for (int i = 0; i < size(); ++i) {
         if (!running(i)) continue;
-        std::vector<std::string> argv = {"etcdctl", "--endpoints", endpoint(i), "endpoint",
-                                         "status",  "-w",          "json"};
-        if (tls_) argv.insert(argv.end(), {"--cacert", tls_->ca_file});
-        auto [rc, out] = run_command(argv, 5000ms);
-        if (rc != 0 || out.find('[') == std::string::npos) continue;
-        auto j = nlohmann::json::parse(out.substr(out.find('[')), nullptr, false);
-        if (j.is_discarded() || j.empty()) continue;
-        return j[0]["Status"]["header"].value("revision", std::int64_t{0});
+        if (auto st = status_of(i)) return (*st)["header"].value("revision", std::int64_t{0});
     }
     return 0;
 }
