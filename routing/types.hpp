@@ -82,11 +82,8 @@ struct country_group {
 /// A country → region override from the optional `country_regions` table.
 using country_region = std::pair<geo::country_code, geo::region_code>;
 
-/// An IP prefix with its host bits cleared, e.g. a WireGuard peer's allowed IPs (base/ip_prefix:
-/// the type wg/ uses too).
-using ip_prefix = edge::ip_prefix;
-/// "10.0.0.0/8" (base's formatting) also as routing::to_string, as the engine calls it.
-using edge::to_string;
+/// An IP prefix (a WireGuard peer's allowed IPs): the project's one prefix type.
+using edge::ip_prefix;
 
 /// A WireGuard peer of this POP from the optional `wg_peers` table (issue 13). Plain data: wg/
 /// turns it into protocol state. The POP's own private key never comes from routing.db.

@@ -28,9 +28,8 @@ namespace edge::wg {
 
 __extension__ typedef unsigned __int128 uint128;
 
-/// An IPv4 or IPv6 prefix with its host bits cleared (base/ip_prefix: the same type routing/
-/// reads from the wg_peers table).
-using ip_prefix = edge::ip_prefix;
+/// IPv4 and IPv6 prefixes: the project's one prefix type (base/ip_prefix.hpp).
+using edge::ip_prefix;
 
 /// The compiled, immutable longest-prefix table. Any thread may look up concurrently.
 class allowed_ips_table {

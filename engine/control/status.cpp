@@ -289,7 +289,7 @@ void write_extras(json_writer& j, const status_inputs& in) {
             j.key("endpoint").string_or_null(p.endpoint_text);
             j.key("allowed_ips").begin_array();
             for (const routing::ip_prefix& a : p.allowed_ips)
-                j.value(routing::to_string(a));
+                j.value(to_string(a));
             j.end_array();
             j.key("persistent_keepalive").value(static_cast<std::uint32_t>(p.persistent_keepalive));
             j.key("last_handshake").null();
