@@ -1,9 +1,9 @@
-// End to end, the `edgectl sync` process against a real etcd (issue 16): a restart resumes from
-// the revision stored in routing.db (no rewrite when nothing changed, a batch when something
-// did); a compaction past that revision while it was down forces a full snapshot; a different,
-// empty cluster never empties the file; garbage values, wrong JSON types and out-of-range
-// numbers are rejected per key while the rest is applied; TLS and user/password. Exits 77
-// without etcd/etcdctl.
+// End to end, the `edgectl sync` process against a real etcd (issue 16): a restart — after
+// SIGTERM or SIGKILL — resumes from the revision stored in routing.db (no rewrite when nothing
+// changed, a batch when something did); a compaction past that revision while it was down forces a
+// full snapshot; a different, empty cluster never empties the file; garbage values, wrong JSON
+// types and out-of-range numbers are rejected per key while the rest is applied; TLS and
+// user/password. Exits 77 without etcd/etcdctl.
 
 #define CATCH_CONFIG_RUNNER
 #include <sys/stat.h>
@@ -90,7 +90,13 @@ TEST_CASE(
         }
         CHECK(identity(db) == before);
 
-        // Changed while it was down: the watch replays the change as one batch.
+        // Killed (SIGKILL, mid-watch) and changed while it was down: the restart resumes from
+        // the revision its last write stored and replays the change as one batch.
+        {
+            sync_process sync(dir, "sync-2b", etcd.endpoints(), db, fast);
+            REQUIRE(sync.process().wait_for_output("resuming the watch from there", 5s));
+            sync.kill();
+        }
         ok(edgectl_etcd(etcd, add("c", 1003)));
         {
             sync_process sync(dir, "sync-3", etcd.endpoints(), db, fast);

@@ -221,6 +221,11 @@ std::optional<int> sync_process::stop() {
     return proc_->wait_exit(10000ms);
 }
 
+void sync_process::kill() {
+    proc_->signal(SIGKILL);
+    proc_->wait_exit(10000ms);
+}
+
 std::string sync_process::http(const std::string& path, int* status) const {
     return http_get(status_port_, path, status);
 }

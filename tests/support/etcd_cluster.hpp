@@ -84,6 +84,8 @@ class sync_process {
     std::string output() const { return proc_->output(); }
     /// SIGTERM and wait; the exit code.
     std::optional<int> stop();
+    /// SIGKILL and wait (a crash: nothing is flushed or finished).
+    void kill();
 
   private:
     std::unique_ptr<child_process> proc_;
