@@ -23,6 +23,7 @@
 #include "engine/host/listener_set.hpp"
 #include "engine/proxy_worker.hpp"
 #include "engine/startup.hpp"
+#include "engine/tunnel_start.hpp"
 #include "engine/uring/ring.hpp"
 #include "routing/bindings.hpp"
 #include "routing/registry.hpp"
@@ -102,6 +103,8 @@ int main(int argc, char** argv) {
     }
     auto alog = open_access_log(cfg, listeners->specs());
     if (!alog) return fail(alog.error());
+    if (cfg.check && !cfg.wg_config.empty())
+        if (auto ok = check_tunnel_config(cfg); !ok) return fail(ok.error());
     if (cfg.check) {
         fmt::print(
             "edgeproxy: configuration ok: {} backends, {} workers on CPUs {}, io_uring {}.{} "
@@ -114,6 +117,12 @@ int main(int argc, char** argv) {
     if (!conn_limit) return fail(conn_limit.error());
     auto bindings = make_bindings(cfg);
     std::shared_ptr<const geo::database> geo_db = *geo ? (*geo)->current() : nullptr;
+    std::optional<tunnel_start> tunnel;
+    if (!cfg.wg_config.empty()) {
+        auto t = open_tunnel(cfg, nworkers);
+        if (!t) return fail(t.error());
+        tunnel.emplace(std::move(*t));
+    }
 
     control::block_signals();
     std::vector<std::unique_ptr<proxy_worker>> workers;
@@ -127,8 +136,17 @@ int main(int argc, char** argv) {
         tcp.geo_db = geo_db;
         tcp.region_map = tables->region_map;
         tcp.access_log = *alog ? (*alog)->ring(w) : nullptr;
-        workers.push_back(
-            std::make_unique<proxy_worker>(w, cfg.cpus[w], cfg, *features, std::move(tcp)));
+        tunnel_data_path::setup tun;
+        if (tunnel) {
+            tun.tun_fd = tunnel->tun->queue(w);
+            tun.vnet_header = tunnel->tun->vnet_header();
+            tun.udp_fd = tunnel->udp[w].get();
+            tun.mtu = tunnel->mtu;
+            tun.events = tunnel->channels[w].get();
+            tun.metrics = tunnel->metrics[w].get();
+        }
+        workers.push_back(std::make_unique<proxy_worker>(w, cfg.cpus[w], cfg, *features,
+                                                         std::move(tcp), std::move(tun)));
     }
     if (*alog) (*alog)->start();
     std::vector<std::thread> threads;
@@ -164,6 +182,22 @@ int main(int argc, char** argv) {
     cs.access = alog->get();
     cs.admin_token = !token->empty();
     cs.started_ms = started_ms;
+    if (tunnel) {
+        tunnel_control::setup ts;
+        ts.tunnel = std::move(tunnel->tunnel);
+        ts.file_peers = tunnel->peers;
+        for (unsigned w = 0; w < nworkers; ++w) {
+            ts.channels.push_back(tunnel->channels[w].get());
+            ts.metrics.push_back(tunnel->metrics[w].get());
+        }
+        ts.interface = cfg.wg_interface;
+        ts.ifindex = tunnel->ifindex;
+        ts.listen_port = tunnel->port;
+        ts.tun = std::move(tunnel->tun);
+        ts.addresses = tunnel->addresses;
+        ts.mtu = tunnel->mtu;
+        cs.tunnel = std::move(ts);
+    }
     control ctl(std::move(cs));
     std::thread control_thread([&ctl] { ctl.run(); });
 

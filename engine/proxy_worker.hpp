@@ -4,9 +4,10 @@
 
 #include "engine/host/worker.hpp"
 #include "engine/tcp/tcp_proxy.hpp"
+#include "engine/tunnel/data_path.hpp"
 
 namespace edge::engine {
 
-using proxy_worker = worker<tcp_proxy>;
+using proxy_worker = worker<tcp_proxy, tunnel_data_path>;
 
 }  // namespace edge::engine

@@ -64,6 +64,17 @@ result<start_tables, std::string> load_start_tables(const config& cfg,
     if (r.status == routing::reload_report::outcome::failed && !cfg.check &&
         cfg.wait_for_db != std::chrono::milliseconds(0))
         r = wait_for_db(cfg, *t.source, std::move(r));
+    if (r.status == routing::reload_report::outcome::failed && cfg.tunnel_only() &&
+        r.error->kind == routing::load_failure::missing) {
+        // A plain WireGuard device needs no backends: routing.db, when it appears, only adds
+        // wg_peers rows (picked up by the reload watcher).
+        log::info("{}: not there; the tunnel runs on its config file's peers", cfg.db_path);
+        auto empty = std::make_shared<routing::snapshot>();
+        t.snap = std::move(empty);
+        std::vector<std::string> ignored;
+        t.region_map = routing::build_region_map(*t.snap, cfg.region_by_continent, ignored);
+        return t;
+    }
     if (r.status == routing::reload_report::outcome::failed) {
         std::string what = describe_failure(cfg, r);
         if (cfg.check || cfg.wait_for_db == std::chrono::milliseconds(0))

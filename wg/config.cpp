@@ -8,10 +8,10 @@
 #include <cstring>
 #include <string>
 
+#include "base/key_base64.hpp"
 #include "base/socket_address.hpp"
 #include "base/strings.hpp"
 #include "wg/crypto/secret.hpp"
-#include "base/key_base64.hpp"
 
 namespace edge::wg {
 namespace {
@@ -164,6 +164,23 @@ class parser {
         return {};
     }
 
+    result<void, config_error> addresses(std::vector<interface_address>& out, std::string_view v) {
+        while (!v.empty()) {
+            const std::size_t comma = v.find(',');
+            const std::string_view item = trim(v.substr(0, comma));
+            v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+            if (item.empty()) continue;
+            // The host bits are the address itself; the prefix length says what is on-link.
+            auto p = ip_prefix::parse(item);
+            const std::size_t slash = item.find('/');
+            auto a = parse_ip_literal(item.substr(0, slash), 0);
+            if (!p || !a)
+                return unexpected(error("Address: not an address/length: " + std::string(item)));
+            out.push_back({*a, p->length});
+        }
+        return {};
+    }
+
     result<void, config_error> interface_key(std::string_view k, std::string_view v) {
         if (iequals(k, "PrivateKey")) {
             if (has_private_key_) return unexpected(error("a second private key"));
@@ -187,7 +204,7 @@ class parser {
                 text.remove_suffix(1);
             return set_key(cfg_.interface.private_key, trim(text), "the key in PrivateKeyFile");
         }
-        if (iequals(k, "Address")) return prefixes(cfg_.interface.addresses, v, "Address");
+        if (iequals(k, "Address")) return addresses(cfg_.interface.addresses, v);
         if (iequals(k, "ListenPort")) {
             auto n = number(v, 65535);
             if (!n) return unexpected(error("ListenPort is not a port number: " + std::string(v)));

@@ -24,9 +24,16 @@
 
 namespace edge::wg {
 
+/// An address of the tunnel's interface with its prefix length ("10.99.0.1/24": the host bits
+/// stay, unlike an allowed-IPs prefix).
+struct interface_address {
+    socket_address address;  // port 0
+    std::uint8_t length = 32;
+};
+
 struct interface_config {
     key private_key{};
-    std::vector<ip_prefix> addresses;
+    std::vector<interface_address> addresses;
     std::optional<std::uint16_t> listen_port;
     std::optional<std::uint32_t> mtu;
     ~interface_config();

@@ -17,8 +17,8 @@
 #include "base/unique_fd.hpp"
 #include "engine/access_log/line_format.hpp"
 #include "engine/access_log/log_sink.hpp"
-#include "engine/host/record_ring.hpp"
 #include "engine/host/metrics.hpp"
+#include "engine/host/record_ring.hpp"
 
 namespace edge::engine {
 

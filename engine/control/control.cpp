@@ -11,10 +11,10 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "engine/codec/utc_time.hpp"
 #include "engine/control/status.hpp"
 #include "engine/control/status_page.hpp"
 #include "engine/uring/clock.hpp"
-#include "engine/codec/utc_time.hpp"
 
 namespace edge::engine {
 
@@ -96,6 +96,10 @@ control::control(setup s)
     stats_.rows_rejected = s.rows_rejected;
     stats_.geo_loaded = geo_db_ != nullptr;
     if (snap_) acknowledged_version_ = snap_->version;
+    if (s.tunnel) {
+        s.tunnel->send_to = [this](unsigned i, worker_message m) { send_to(i, std::move(m)); };
+        tunnel_ = std::make_unique<tunnel_control>(std::move(*s.tunnel));
+    }
 }
 
 control::~control() = default;
@@ -111,6 +115,11 @@ void control::stop() noexcept {
 void control::broadcast(const worker_message& m) noexcept {
     for (std::size_t i = 0; i < workers_.size(); ++i)
         outbox_[i].push_back(m);
+    flush_outboxes();
+}
+
+void control::send_to(unsigned i, worker_message m) noexcept {
+    outbox_[i].push_back(std::move(m));
     flush_outboxes();
 }
 
@@ -202,6 +211,7 @@ void control::on_loader_ready() noexcept {
             ++stats_.reloads[0];
             stats_.rows_rejected = r.rows_rejected;
             if (!draining()) publish(r.snap, nullptr, r.region_map);
+            if (tunnel_ && r.snap) tunnel_->on_routing(*r.snap);
             break;
     }
     apply_geo(*o);
@@ -308,6 +318,7 @@ void control::render_metrics(const admin_request& req, admin_response& res) cons
     }
     render_prometheus(res.body, ws, snap_.get(), g, page);
     if (access_log_ && !page.only_backends) access_log_->render_prometheus(res.body);
+    if (tunnel_ && !page.only_backends) tunnel_->render_metrics(res.body);
 }
 
 void control::render_status(admin_response& res) const {
@@ -353,6 +364,14 @@ void control::add_routes() {
     });
     admin_->add_route("/status",
                       [this](const admin_request&, admin_response& s) { render_status(s); });
+    admin_->add_route("/wg", [this](const admin_request&, admin_response& s) {
+        // What `wg show` prints (edgectl wg show reads it).
+        s.content_type = "application/json";
+        if (tunnel_)
+            tunnel_->render_status(s.body);
+        else
+            s.body = "null\n";
+    });
     admin_->add_route("/", [](const admin_request&, admin_response& s) {
         s.content_type = "text/html; charset=utf-8";
         s.body = status_page_html();
@@ -378,9 +397,14 @@ void control::run() noexcept {
         if (auto ok = admin_->attach(rx); !ok)
             log::error("admin endpoint: {}", error_text(ok.error()));
     }
+    if (tunnel_) {
+        tunnel_->attach(rx);
+        if (snap_) tunnel_->on_routing(*snap_);
+    }
     rx.at(monotonic_coarse_ms() + static_cast<std::uint64_t>(cfg_.reload_interval.count()),
           [this] { on_reload_timer(); });
     rx.run();
+    tunnel_.reset();
     // Before the reactor goes: the admin server unregisters from it.
     admin_.reset();
 }

@@ -21,6 +21,7 @@
 #include "engine/control/admin_server.hpp"
 #include "engine/control/reactor.hpp"
 #include "engine/control/table_loader.hpp"
+#include "engine/control/tunnel_control.hpp"
 #include "engine/host/config.hpp"
 #include "engine/host/listener_set.hpp"
 #include "engine/host/metrics.hpp"
@@ -49,6 +50,9 @@ class control {
         access_log* access = nullptr;                // null: --access-log off
         bool admin_token = false;                    // --admin-token-file is in force
         std::int64_t started_ms = 0;                 // realtime ms at start-up
+        /// The WireGuard tunnel's control half (--wg-config), without its send_to: the control
+        /// thread fills that in (its own outbox).
+        std::optional<tunnel_control::setup> tunnel;
     };
 
     /// SIGTERM/SIGINT/SIGHUP/SIGUSR1 must already be blocked in every thread (block_signals(),
@@ -76,6 +80,8 @@ class control {
     /// Queues `m` for every worker and sends what it can now; the rest is retried shortly,
     /// in order, without ever blocking this thread.
     void broadcast(const worker_message& m) noexcept;
+    /// Queues `m` for worker `i` alone (same outbox, same order).
+    void send_to(unsigned i, worker_message m) noexcept;
     void flush_outboxes() noexcept;
     /// Sends whatever is non-null to every worker, and keeps what it replaces until every worker
     /// has taken the new one in.
@@ -91,6 +97,7 @@ class control {
     std::optional<reactor> reactor_;
     std::optional<admin_server> admin_;
     std::unique_ptr<table_loader> loader_;
+    std::unique_ptr<tunnel_control> tunnel_;
     routing::snapshot_ptr snap_;
     std::shared_ptr<const geo::database> geo_db_;
     std::shared_ptr<const geo::region_map> region_map_;

@@ -5,8 +5,8 @@
 // and score (region, country, weight, soft and hard limits), its configured health and drain,
 // live and total connections, connect failures and bytes; per-region counts; the GeoIP
 // database in force; the access log; the configured health checks and WireGuard peers, with
-// null where their runtime state goes once those parts run. `edgectl status` and the status page (GET /) read it.
-// Rendered on the control thread, per request.
+// null where their runtime state goes once those parts run. `edgectl status` and the status page
+// (GET /) read it. Rendered on the control thread, per request.
 
 #include <cstdint>
 #include <optional>

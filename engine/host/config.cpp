@@ -99,6 +99,27 @@ const option_spec options[] = {
      [](config& c, std::string_view v, bool) {
          c.proxy_header_timeout = need_duration("--proxy-header-timeout", v);
      }},
+    {"--wg-config", nullptr, "PATH",
+     "a wg-quick file: the proxy's own WireGuard tunnel to backends (needs CAP_NET_ADMIN); "
+     "without --listen, edgeproxy runs as a plain WireGuard device",
+     [](config& c, std::string_view v, bool) { c.wg_config = std::string(v); }},
+    {"--wg-interface", nullptr, "NAME",
+     "the tunnel's TUN interface, created at start and gone at exit. Default edge-wg0",
+     [](config& c, std::string_view v, bool) {
+         if (v.empty() || v.size() > 15)
+             throw config_error(
+                 fmt::format("--wg-interface: '{}' is not an interface name (1-15 characters)", v));
+         c.wg_interface = std::string(v);
+     }},
+    {"--wg-rekey-after", nullptr, "DURATION",
+     "a new WireGuard handshake after a keypair is this old (the whitepaper's Rekey-After-Time; "
+     "shorter rotates keys more often). Default 120s",
+     [](config& c, std::string_view v, bool) {
+         c.wg_rekey_after = need_duration("--wg-rekey-after", v);
+         if (c.wg_rekey_after < std::chrono::seconds(1) ||
+             c.wg_rekey_after > std::chrono::seconds(120))
+             throw config_error("--wg-rekey-after: 1s to 120s (keys are never used past 180s)");
+     }},
     {"--geoip", "EDGEPROXY_GEOIP_PATH", "PATH",
      "MaxMind DB (GeoLite2/GeoIP2 Country or City, DB-IP, edgectl geo build) for client locations",
      [](config& c, std::string_view v, bool) { c.geoip_path = std::string(v); }},
@@ -386,7 +407,8 @@ parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& 
         }
         spec->apply(out, value, true);
     }
-    if (out.listen.empty() && out.listen_proxy.empty())
+    // A tunnel with no --listen is a WireGuard device alone (no TCP proxy).
+    if (out.listen.empty() && out.listen_proxy.empty() && out.wg_config.empty())
         out.listen.push_back(*parse_socket_address("0.0.0.0:8080"));
     if (out.cpus.empty()) out.cpus = allowed_cpus();
     if (!out.region.empty() && !geo::region_code::parse(out.region))

@@ -18,11 +18,19 @@ namespace edge::engine {
 using std::chrono::milliseconds;
 
 struct config {
+    /// The tunnel runs alone: --wg-config without --listen (a backend host, or POP to POP).
+    bool tunnel_only() const noexcept {
+        return !wg_config.empty() && listen.empty() && listen_proxy.empty();
+    }
+
     std::vector<socket_address> listen;         // --listen (repeatable)
     std::vector<socket_address> listen_proxy;   // --listen-proxy: these expect a PROXY header
     bool proxy_protocol = false;                // --proxy-protocol: every --listen expects one
     milliseconds proxy_header_timeout{3000};    // --proxy-header-timeout
     std::string geoip_path;                     // --geoip: a MaxMind DB file
+    std::string wg_config;                      // --wg-config: a wg-quick file (the tunnel)
+    std::string wg_interface = "edge-wg0";      // --wg-interface: the TUN interface's name
+    milliseconds wg_rekey_after{120 * 1000};    // --wg-rekey-after: WireGuard's Rekey-After-Time
     std::string region_by_continent;            // --region-by-continent AF=eu,AS=ap,...
     std::string db_path = "routing.db";         // --db
     std::string region;                         // --region: this POP's region

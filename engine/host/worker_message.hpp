@@ -7,6 +7,7 @@
 #include <memory>
 #include <variant>
 
+#include "engine/host/tunnel_messages.hpp"
 #include "geo/database.hpp"
 #include "geo/region_map.hpp"
 #include "routing/types.hpp"
@@ -28,6 +29,8 @@ struct tables_message {
     std::shared_ptr<const geo::region_map> region_map;
 };
 
-using worker_message = std::variant<drain_message, stop_message, tables_message>;
+using worker_message =
+    std::variant<drain_message, stop_message, tables_message, tunnel_keys_message,
+                 tunnel_routes_message, tunnel_datagram_message, tunnel_queue_message>;
 
 }  // namespace edge::engine

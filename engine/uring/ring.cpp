@@ -331,6 +331,13 @@ void ring::prep_cancel(std::uint64_t target, std::uint64_t tag, bool all) noexce
     sqe->user_data = tag;
 }
 
+void ring::prep_cancel_fd(int fd, std::uint64_t tag) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    sqe->user_data = tag;
+}
+
 void ring::prep_cancel_and_close(int fd, std::uint64_t cancel_tag,
                                  std::uint64_t close_tag) noexcept {
     reserve(2);
@@ -361,6 +368,50 @@ void ring::prep_timeout(const __kernel_timespec* ts, std::uint64_t tag) noexcept
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_timeout(sqe, const_cast<__kernel_timespec*>(ts), 0, 0);
     sqe->user_data = tag;
+}
+
+void ring::prep_read_provided(int fd, std::uint16_t group, unsigned max_len,
+                              std::uint64_t tag) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_read(sqe, fd, nullptr, max_len, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = group;
+    sqe->user_data = tag;
+}
+
+void ring::prep_write(int fd, const void* buf, unsigned len, std::uint64_t tag) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_write(sqe, fd, buf, len, 0);
+    sqe->user_data = tag;
+}
+
+void ring::prep_recvmsg_multishot(int fd, const msghdr* tmpl, std::uint16_t group,
+                                  std::uint64_t tag) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_recvmsg_multishot(sqe, fd, const_cast<msghdr*>(tmpl), 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = group;
+    sqe->user_data = tag;
+}
+
+bool parse_recvmsg(void* buf, unsigned len, const msghdr& tmpl, msghdr& scratch,
+                   recvmsg_view& out) noexcept {
+    scratch = tmpl;
+    io_uring_recvmsg_out* o = io_uring_recvmsg_validate(buf, static_cast<int>(len), &scratch);
+    if (o == nullptr) return false;
+    std::size_t header = sizeof(io_uring_recvmsg_out) + tmpl.msg_namelen + tmpl.msg_controllen;
+    if (header > len || o->payloadlen > len - header) return false;
+    out.name = static_cast<const sockaddr*>(io_uring_recvmsg_name(o));
+    out.name_len = o->namelen;
+    // The kernel lays the buffer out by the template's lengths (the space reserved), whatever
+    // this datagram used of them.
+    out.payload = static_cast<std::uint8_t*>(io_uring_recvmsg_payload(o, &scratch));
+    scratch.msg_control = static_cast<unsigned char*>(io_uring_recvmsg_name(o)) + tmpl.msg_namelen;
+    scratch.msg_controllen = o->controllen;
+    out.control = &scratch;
+    out.payload_len = o->payloadlen;
+    out.flags = o->flags;
+    return true;
 }
 
 int ring::submit_and_wait(int timeout_ms) noexcept {

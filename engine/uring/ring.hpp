@@ -74,6 +74,23 @@ struct completion {
     }
 };
 
+/// What a multishot recvmsg put in a provided buffer: the sender's address, the control messages
+/// and the payload, located by the kernel's io_uring_recvmsg_out header.
+struct recvmsg_view {
+    const sockaddr* name = nullptr;
+    socklen_t name_len = 0;
+    const msghdr* control = nullptr;  // a msghdr whose msg_control/len span the control bytes
+    std::uint8_t* payload = nullptr;
+    std::uint32_t payload_len = 0;
+    std::uint32_t flags = 0;  // MSG_TRUNC, MSG_CTRUNC
+};
+
+/// Locates the parts of a multishot recvmsg's buffer (`len` bytes, the CQE's result) received
+/// with template `tmpl`; false when the buffer is too short to hold what it claims. `scratch`
+/// receives the control msghdr view.
+bool parse_recvmsg(void* buf, unsigned len, const msghdr& tmpl, msghdr& scratch,
+                   recvmsg_view& out) noexcept;
+
 class ring {
   public:
     struct options {
@@ -117,6 +134,8 @@ class ring {
 
     /// Cancels the request carrying user_data `target` (every such request with `all`).
     void prep_cancel(std::uint64_t target, std::uint64_t tag, bool all = false) noexcept;
+    /// Cancels every request on `fd` (the descriptor stays open).
+    void prep_cancel_fd(int fd, std::uint64_t tag) noexcept;
     /// Cancels every request on `fd`, then closes it (hard link: the close runs whatever the
     /// cancel found).
     void prep_cancel_and_close(int fd, std::uint64_t cancel_tag, std::uint64_t close_tag) noexcept;
@@ -126,6 +145,17 @@ class ring {
     void prep_read(int fd, void* buf, unsigned len, std::uint64_t tag) noexcept;
     /// A one-shot timeout that completes after `ts` (relative).
     void prep_timeout(const __kernel_timespec* ts, std::uint64_t tag) noexcept;
+    /// read(2) into a buffer of group `group` (the kernel picks it; the CQE names it): one
+    /// packet of a TUN device per completion.
+    void prep_read_provided(int fd, std::uint16_t group, unsigned max_len,
+                            std::uint64_t tag) noexcept;
+    /// write(2) of `len` bytes; `buf` must stay valid until the completion.
+    void prep_write(int fd, const void* buf, unsigned len, std::uint64_t tag) noexcept;
+    /// Multishot recvmsg into buffers of group `group` (each holds a recvmsg_view: see
+    /// parse_recvmsg); `tmpl` gives the name and control lengths wanted and must stay valid
+    /// while the receive is armed.
+    void prep_recvmsg_multishot(int fd, const msghdr* tmpl, std::uint16_t group,
+                                std::uint64_t tag) noexcept;
 
     // --- Submission and completion. ---
 

@@ -33,10 +33,12 @@ check geo base
 check routing geo base
 check engine/uring base
 check engine/codec base
-check engine/host engine/uring engine/codec routing geo base
+check engine/netdev engine/codec base
+check engine/tunnel engine/host engine/uring engine/codec wg base
+check engine/host engine/uring engine/codec routing geo wg base
 check engine/tcp engine/host engine/uring engine/codec routing geo base
 check engine/access_log engine/host engine/uring engine/codec geo base
-check engine/control engine/access_log engine/host engine/uring engine/codec routing geo base
+check engine/control engine/access_log engine/host engine/uring engine/codec engine/netdev routing geo wg base
 
 # wg/ must not reach wg/crypto's insides other than through its public headers is not checked
 # here; the engine's own subparts must not include each other sideways:

@@ -19,7 +19,8 @@
 #include <thread>
 
 #include "engine/host/listener_set.hpp"
-#include "engine/proxy_worker.hpp"
+#include "engine/host/worker.hpp"
+#include "engine/tcp/tcp_proxy.hpp"
 #include "routing/registry.hpp"
 #include "routing/snapshot_build.hpp"
 #include "tests/support/sockets.hpp"
@@ -31,6 +32,9 @@ using namespace edge::test;
 namespace {
 
 ring_features g_features;
+
+// A worker hosting the TCP proxy alone: the host takes whatever components it is given.
+using tcp_worker = worker<tcp_proxy>;
 
 routing::backend loopback_backend(const std::string& id, std::uint16_t port) {
     routing::backend b;
@@ -61,7 +65,7 @@ class proxy_under_test {
         s.listener_owner = &listeners_;
         s.conn_limit = 1024;
         s.snapshot = std::move(snap);
-        worker_ = std::make_unique<proxy_worker>(0, -1, cfg_, g_features, std::move(s));
+        worker_ = std::make_unique<tcp_worker>(0, -1, cfg_, g_features, std::move(s));
         thread_ = std::thread([this] { worker_->run(); });
         std::string error;
         if (!worker_->wait_ready(error)) throw std::runtime_error(error);
@@ -73,7 +77,7 @@ class proxy_under_test {
         }
     }
     std::uint16_t port() const { return listeners_.specs()[0].address.port(); }
-    proxy_worker& worker() { return *worker_; }
+    tcp_worker& worker() { return *worker_; }
     /// Posts and waits until the worker has taken it in (its publication acknowledged).
     void publish(routing::snapshot_ptr snap) {
         std::uint64_t pub = ++publication_;
@@ -92,7 +96,7 @@ class proxy_under_test {
   private:
     config cfg_;
     listener_set listeners_;
-    std::unique_ptr<proxy_worker> worker_;
+    std::unique_ptr<tcp_worker> worker_;
     std::thread thread_;
     std::uint64_t publication_ = 0;
 };

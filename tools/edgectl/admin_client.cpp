@@ -2,6 +2,8 @@
 
 #include "tools/edgectl/admin_client.hpp"
 
+#include <cstdlib>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -118,6 +120,24 @@ std::string read_token(const std::string& path) {
     if (first == std::string::npos)
         throw std::runtime_error(fmt::format("{}: the first line is empty", path));
     return line.substr(first, last - first + 1);
+}
+
+std::string admin_fetch(const std::string* admin_flag, const std::string* token_file_flag,
+                        const std::string& path, const std::string& command) {
+    std::string address = "127.0.0.1:9090";
+    if (const char* env = std::getenv("EDGECTL_ADMIN"); env != nullptr && *env) address = env;
+    if (admin_flag != nullptr) address = *admin_flag;
+    std::string token;
+    if (token_file_flag != nullptr) token = read_token(*token_file_flag);
+    http_answer r = admin_get(address, path, token);
+    if (r.status == 401)
+        throw std::runtime_error(
+            fmt::format("{} wants a token (--admin-token-file): give edgectl {} --token-file PATH",
+                        address, command));
+    if (r.status != 200)
+        throw std::runtime_error(fmt::format("{}: GET {} answered {}: {}", address, path, r.status,
+                                             r.body.substr(0, 200)));
+    return r.body;
 }
 
 }  // namespace edge::edgectl

@@ -21,4 +21,10 @@ http_answer admin_get(const std::string& address, const std::string& path, const
 /// The first line of a token file, trimmed; throws when unreadable or empty.
 std::string read_token(const std::string& path);
 
+/// GET `path` from the admin endpoint a command's flags name (--admin, else $EDGECTL_ADMIN, else
+/// 127.0.0.1:9090; --token-file), as `command` ("status", "wg show") for its messages. Throws
+/// unless the answer is 200.
+std::string admin_fetch(const std::string* admin_flag, const std::string* token_file_flag,
+                        const std::string& path, const std::string& command);
+
 }  // namespace edge::edgectl

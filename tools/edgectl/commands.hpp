@@ -17,6 +17,7 @@ int run_routing(const std::string& group, const args& a);
 int run_geo(const args& a);
 /// wg genkey|pubkey (wg_commands.cpp).
 int run_wg(const args& a);
+int run_wg_show(const args& a);  // wg_show_command.cpp
 /// status: a running proxy's state from its admin endpoint (status_command.cpp).
 int run_status(const args& a);
 

@@ -19,8 +19,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* default_admin = "127.0.0.1:9090";
-
 std::string human_bytes(double n) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int i = 0;
@@ -129,22 +127,11 @@ int run_status(const args& a) {
         fmt::print(stderr, "edgectl status: {}\nusage:\n{}\n", e.what(), status_usage());
         return 2;
     }
-    std::string address = default_admin;
-    if (const char* env = std::getenv("EDGECTL_ADMIN"); env != nullptr && *env) address = env;
-    if (const std::string* v = f.value("admin")) address = *v;
-    std::string token;
-    if (const std::string* v = f.value("token-file")) token = read_token(*v);
-    http_answer r = admin_get(address, "/status", token);
-    if (r.status == 401)
-        throw std::runtime_error(fmt::format(
-            "{} wants a token (--admin-token-file): give edgectl status --token-file PATH",
-            address));
-    if (r.status != 200)
-        throw std::runtime_error(fmt::format("{}: GET /status answered {}: {}", address, r.status,
-                                             r.body.substr(0, 200)));
-    json s = json::parse(r.body, nullptr, false);
+    const std::string body =
+        admin_fetch(f.value("admin"), f.value("token-file"), "/status", "status");
+    json s = json::parse(body, nullptr, false);
     if (s.is_discarded() || !s.is_object())
-        throw std::runtime_error(fmt::format("{}: GET /status did not answer JSON", address));
+        throw std::runtime_error("GET /status did not answer JSON");
     if (f.has("json")) {
         fmt::print("{}\n", s.dump(2));
         return 0;

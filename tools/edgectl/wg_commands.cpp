@@ -84,12 +84,13 @@ int run_wg(const args& a) {
     if (a.size() == 1 && a[0] == "genkey") return genkey();
     if (a.size() == 1 && a[0] == "pubkey") return pubkey();
     if (!a.empty() && a[0] == "peer") return run_routing("wg peer", a);
+    if (!a.empty() && a[0] == "show") return run_wg_show(a);
     if (!a.empty() && a[0] != "genkey" && a[0] != "pubkey")
         fmt::print(stderr, "edgectl wg: unknown command '{}'{}\n", a[0],
-                   did_you_mean(a[0], {"genkey", "pubkey", "peer"}));
-    fmt::print(
-        stderr,
-        "usage: edgectl wg genkey | edgectl wg pubkey < private.key | edgectl wg peer ...\n");
+                   did_you_mean(a[0], {"genkey", "pubkey", "peer", "show"}));
+    fmt::print(stderr,
+               "usage: edgectl wg genkey | edgectl wg pubkey < private.key | edgectl wg show | "
+               "edgectl wg peer ...\n");
     return 2;
 }
 
@@ -100,7 +101,9 @@ const char* wg_usage() {
                                  add or replace a peer of the proxy's tunnel (wg_peers)
   wg peer remove DB PUBLIC_KEY   remove it
   wg peer list DB                the peers (a preshared key shows as "(set)", never its value)
-  wg peer … take --etcd ENDPOINTS in place of DB)usage";
+  wg peer … take --etcd ENDPOINTS in place of DB)
+  wg show [--admin ADDR] [--token-file PATH] [--json]
+                                 the running proxy's tunnel as wg show prints it (GET /wg)usage";
 }
 
 }  // namespace edge::edgectl
