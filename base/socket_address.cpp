@@ -186,7 +186,8 @@ std::optional<socket_address> parse_ip_literal(std::string_view text, std::uint1
     return a;
 }
 
-std::optional<socket_address> parse_socket_address(std::string_view text) noexcept {
+std::optional<std::pair<std::string_view, std::uint16_t>> split_host_port(
+    std::string_view text) noexcept {
     std::string_view host, port;
     if (!text.empty() && text.front() == '[') {
         auto close = text.find(']');
@@ -202,11 +203,18 @@ std::optional<socket_address> parse_socket_address(std::string_view text) noexce
         port = text.substr(colon + 1);
         // An unbracketed IPv6 address would be ambiguous with its port.
         if (host.find(':') != std::string_view::npos) return std::nullopt;
-        if (host.empty() || host == "*") host = "0.0.0.0";
     }
     auto p = parse_port(port);
     if (!p) return std::nullopt;
-    return parse_ip_literal(host, *p);
+    return std::pair{host, *p};
+}
+
+std::optional<socket_address> parse_socket_address(std::string_view text) noexcept {
+    auto parts = split_host_port(text);
+    if (!parts) return std::nullopt;
+    auto [host, port] = *parts;
+    if (host.empty() || host == "*") host = "0.0.0.0";
+    return parse_ip_literal(host, port);
 }
 
 namespace {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace edge {
 
@@ -55,6 +56,11 @@ struct socket_address {
     /// and the IPv4 address it carries are different socket addresses (they differ on the wire).
     friend bool operator==(const socket_address& a, const socket_address& b) noexcept;
 };
+
+/// Splits "host:port" or "[IPv6]:port" into the host (brackets kept, possibly empty) and the
+/// port; nullopt when there is no port or an IPv6 address is not bracketed. No DNS. Any thread.
+std::optional<std::pair<std::string_view, std::uint16_t>> split_host_port(
+    std::string_view text) noexcept;
 
 /// Parses "1.2.3.4:80", "[::1]:80", "[fe80::1%eth0]:80", and "*:80" or ":80" (0.0.0.0). Numeric
 /// only: no DNS. Any thread.

@@ -25,8 +25,8 @@
 #include "routing/select.hpp"
 
 #include <algorithm>
-
 #include <limits>
+
 #include "routing/health_view.hpp"
 
 namespace edge::routing {
@@ -41,8 +41,8 @@ constexpr std::uint32_t no_region = std::numeric_limits<std::uint32_t>::max();
 // backends (equal scores to the last bit) is resolved by a second scan.
 constexpr std::uint32_t tracked_ties = 128;
 
-// The tied candidate whose share of [0, total) holds the sequence point: candidate k owns
-// [cum[k-1], cum[k]), its weight wide. Scaled in 128 bits: total may pass 2^32.
+// The sequence point (a fraction of 2^32) scaled to [0, total): tied candidate k owns a stretch
+// of that range as wide as its weight. In 128 bits: total may pass 2^32.
 std::uint64_t scale_point(std::uint32_t point, std::uint64_t total) noexcept {
     __extension__ using u128 = unsigned __int128;
     return static_cast<std::uint64_t>((static_cast<u128>(point) * total) >> 32);
@@ -93,18 +93,11 @@ class scan {
         return 100.0 * t + load;
     }
 
-    // A tie's share, in 256ths of its weight (so full weight keeps the ratios exact).
-    std::uint64_t tie_weight(std::uint32_t i, std::uint8_t level) const noexcept {
-        return static_cast<std::uint64_t>(weights_[i]) * level_share(level);
-    }
-
     bool eligible(const candidate& c) const noexcept {
         return !in_skip(c.slot, skip_) && !at_hard_limit(c.hard_limit, c.shared);
     }
 
-    // Ties keep a running sum of their weights (tied_cum_), so that choose() needs no second
-    // pass over them.
-    void offer(std::uint32_t i, double& best, std::uint32_t& ties, std::uint64_t& weight) noexcept {
+    void offer(std::uint32_t i, double& best, std::uint32_t& ties) noexcept {
         const candidate& c = cands_[i];
         std::uint8_t level = level_of(c);
         if (level == health_view::out) {
@@ -116,13 +109,8 @@ class scan {
         if (sc < best) {
             best = sc;
             ties = 0;
-            weight = 0;
         }
-        weight += tie_weight(i, level);
-        if (ties < tracked_ties) {
-            tied_[ties] = i;
-            tied_cum_[ties] = weight;
-        }
+        if (ties < tracked_ties) tied_[ties] = i;
         ++ties;
     }
 
@@ -132,64 +120,98 @@ class scan {
         // into tied_ could alias a member count and force a reload on every tie.
         double best = best_;
         std::uint32_t ties = ties_;
-        std::uint64_t weight = tie_weight_;
         for (const std::uint32_t* m = begin; m != end; ++m)
-            offer(*m, best, ties, weight);
+            offer(*m, best, ties);
         best_ = best;
         ties_ = ties;
-        tie_weight_ = weight;
     }
 
     // Candidates [begin, end) except those of the client's country (already seen in tier 0).
     void offer_range(std::uint32_t begin, std::uint32_t end) noexcept {
         double best = best_;
         std::uint32_t ties = ties_;
-        std::uint64_t weight = tie_weight_;
         for (std::uint32_t i = begin; i < end; ++i) {
-            if (cands_[i].country != country_) offer(i, best, ties, weight);
+            if (cands_[i].country != country_) offer(i, best, ties);
         }
         best_ = best;
         ties_ = ties;
-        tie_weight_ = weight;
     }
 
     void offer_region(std::uint32_t r) noexcept {
         offer_range(s_.region_begin[r], s_.region_begin[r + 1]);
     }
 
-    // The winner; ties shared in proportion to weight by `state`'s next point. nullptr when
-    // nothing was eligible.
+    // The winner; ties shared in proportion to weight by `state`'s next point (the weights are
+    // read only here, so a scan without ties costs nothing more). nullptr when nothing was
+    // eligible.
     const backend* choose(selection_state& state) const noexcept {
         if (ties_ == 0) return nullptr;
-        std::uint32_t chosen = tied_[0];
-        if (ties_ > 1) {
-            std::uint64_t target = scale_point(state.next_point(), tie_weight_);
-            if (ties_ <= tracked_ties) {
-                const std::uint64_t* end = tied_cum_ + ties_;
-                const std::uint64_t* at = std::upper_bound(tied_cum_, end, target);
-                chosen = tied_[at == end ? ties_ - 1 : at - tied_cum_];
-            } else {
-                chosen = weighted_tied(target);
-            }
-        }
+        std::uint32_t chosen = ties_ == 1 ? tied_[0] : choose_tie(state.next_point());
         return &s_.backends[static_cast<std::size_t>(s_.index_by_slot[cands_[chosen].slot])];
     }
 
   private:
-    // The eligible candidate scoring exactly best_ whose share of the tie holds `target`: every
-    // such candidate is a tie, whichever tier scan met it. The shared counts may have moved
-    // since; then the last one found will do.
-    std::uint32_t weighted_tied(std::uint64_t target) const noexcept {
+    // A tie's share, in 256ths of its weight (slow start scales it; full weight keeps the
+    // ratios exact).
+    std::uint64_t tie_weight(std::uint32_t i) const noexcept {
+        return static_cast<std::uint64_t>(weights_[i]) * level_share(level_of(cands_[i]));
+    }
+
+    // Out of line: most selections have one winner, and keeping the tie code apart keeps the
+    // scan's own code small (measured: inlined, it cost the untied case ~10 %).
+    [[gnu::noinline]] std::uint32_t choose_tie(std::uint32_t point) const noexcept {
+        // Equal weights share by count, unless the health view may have scaled some of them.
+        if (s_.equal_weights && health_ == nullptr) {
+            auto pick = static_cast<std::uint32_t>(scale_point(point, ties_));
+            return pick < tracked_ties ? tied_[pick] : nth_tied(pick);
+        }
+        if (ties_ > tracked_ties) return weighted_tied(point);
+        std::uint64_t total = 0;
+        for (std::uint32_t k = 0; k < ties_; ++k)
+            total += tie_weight(tied_[k]);
+        std::uint64_t target = scale_point(point, total);
+        std::uint32_t chosen = tied_[0];
+        for (std::uint32_t k = 0; k < ties_; ++k) {
+            chosen = tied_[k];
+            std::uint64_t w = tie_weight(chosen);
+            if (target < w) break;
+            target -= w;
+        }
+        return chosen;
+    }
+
+    bool is_tie(const candidate& c) const noexcept {
+        std::uint8_t level = level_of(c);
+        return level != health_view::out && score_of(c, level) == best_ && eligible(c);
+    }
+
+    // The `nth` candidate scoring exactly best_ (equal weights, more ties than tracked).
+    std::uint32_t nth_tied(std::uint32_t nth) const noexcept {
         std::uint32_t found = tied_[tracked_ties - 1];
-        std::uint64_t cum = 0;
         for (std::uint32_t i = 0; i < s_.candidates.size(); ++i) {
-            std::uint8_t level = level_of(cands_[i]);
-            if (level == health_view::out || score_of(cands_[i], level) != best_ ||
-                !eligible(cands_[i]))
-                continue;
+            if (!is_tie(cands_[i])) continue;
             found = i;
-            cum += tie_weight(i, level);
-            if (target < cum) break;
+            if (nth-- == 0) break;
+        }
+        return found;
+    }
+
+    // More ties than tracked: two passes over every candidate scoring exactly best_ (every such
+    // candidate is a tie, whichever tier scan met it), one for their total weight, one to find
+    // whose share holds the point. The shared counts may have moved since; then the last one
+    // found will do.
+    std::uint32_t weighted_tied(std::uint32_t point) const noexcept {
+        std::uint64_t total = 0;
+        for (std::uint32_t i = 0; i < s_.candidates.size(); ++i)
+            if (is_tie(cands_[i])) total += tie_weight(i);
+        std::uint64_t target = scale_point(point, total);
+        std::uint32_t found = tied_[tracked_ties - 1];
+        for (std::uint32_t i = 0; i < s_.candidates.size(); ++i) {
+            if (!is_tie(cands_[i])) continue;
+            found = i;
+            std::uint64_t w = tie_weight(i);
+            if (target < w) break;
+            target -= w;
         }
         return found;
     }
@@ -205,9 +227,7 @@ class scan {
     std::uint32_t out_ = 0;
     double best_ = std::numeric_limits<double>::infinity();
     std::uint32_t ties_ = 0;
-    std::uint64_t tie_weight_ = 0;  // sum of the tie weights (256ths) of every tie so far
     std::uint32_t tied_[tracked_ties];
-    std::uint64_t tied_cum_[tracked_ties];  // tied_cum_[k]: weights of tied_[0..k], summed
 };
 
 const country_group* find_country(const snapshot& s, std::uint16_t country) noexcept {

@@ -75,6 +75,8 @@ snapshot_ptr build_snapshot(snapshot_input in, backend_registry& registry,
         // Weights above 2^24 share ties as 2^24 would: the running sums of a tie stay within 64
         // bits (2^24 · 2^16 slots · 2^32 sequence points), and no table means such ratios.
         snap->candidate_weights[at] = std::min<std::uint32_t>(b.weight, 1u << 24);
+        snap->equal_weights =
+            snap->equal_weights && snap->candidate_weights[at] == snap->candidate_weights[0];
         candidate& c = snap->candidates[at];
         c.inv_capacity = 1.0 / (static_cast<double>(b.soft_limit) * static_cast<double>(b.weight));
         c.shared = b.shared;

@@ -50,7 +50,7 @@ void check_wg_peers(const table_set& t, address_resolver& resolver, checked_tabl
                 for (const ip_prefix& q : other.allowed_ips)
                     if (why.empty() && p == q)
                         why = fmt::format("allowed IP {} already belongs to an earlier peer",
-                                          to_string(p));
+                                          edge::to_string(p));
         }
         if (!why.empty()) {
             out.rejected.push_back({wg_peer_label(row), std::move(why)});
@@ -123,7 +123,9 @@ checked_tables check_tables(const table_set& t, address_resolver& resolver) {
             continue;
         }
         backend& b = **v;
-        auto [it, fresh] = first_rowid.try_emplace(b.id, row.rowid);
+        // Rows not read from a file (a feed's) are numbered as they will be written.
+        auto [it, fresh] =
+            first_rowid.try_emplace(b.id, row.rowid ? row.rowid : static_cast<std::int64_t>(i + 1));
         if (!fresh) {
             out.rejected.push_back(
                 {b.id, fmt::format("duplicate id (first at rowid {})", it->second)});

@@ -144,6 +144,8 @@ struct snapshot {
     /// candidate_weights[i] is candidates[i]'s weight (at least 1, at most 2^24): ties are
     /// shared in proportion to it. Kept apart so that a candidate stays 32 bytes.
     std::vector<std::uint32_t> candidate_weights;
+    /// Every candidate has the same weight: ties are shared evenly without reading the weights.
+    bool equal_weights = true;
     /// Distinct backend regions, in order of first appearance; candidate::region_index points
     /// here. candidates[region_begin[r], region_begin[r + 1]) are those in regions[r].
     std::vector<geo::region_code> regions;

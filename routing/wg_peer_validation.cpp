@@ -2,47 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "base/key_base64.hpp"
 #include "base/strings.hpp"
 #include "routing/field_checks.hpp"
 
 namespace edge::routing {
-
-namespace {
-
-// Clears the address bits past `length` (network order bytes).
-// host:port where host is an IPv4 literal or a host name, or [IPv6]:port. The host part and the
-// port, or nullopt when the shape is wrong.
-std::optional<std::pair<std::string_view, std::uint16_t>> split_endpoint(std::string_view text) {
-    std::string_view host;
-    std::string_view port;
-    if (!text.empty() && text.front() == '[') {
-        auto close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
-            return std::nullopt;
-        host = text.substr(0, close + 1);
-        port = text.substr(close + 2);
-    } else {
-        auto colon = text.rfind(':');
-        if (colon == std::string_view::npos || text.find(':') != colon) return std::nullopt;
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-    }
-    unsigned n = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-    if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
-        n == 0 || n > 65535)
-        return std::nullopt;
-    return std::pair{host, static_cast<std::uint16_t>(n)};
-}
-
-}  // namespace
-
-std::optional<ip_prefix> parse_ip_prefix(std::string_view text) noexcept {
-    return ip_prefix::parse(edge::trim(text));
-}
 
 std::string wg_peer_label(const raw_wg_peer& row) {
     return fmt::format("wg_peers {}", shown(row.public_key));
@@ -77,7 +41,9 @@ result<wg_peer, std::string> validate_wg_peer(const raw_wg_peer& row, address_re
     auto endpoint = need_text(row.endpoint, "endpoint", true);
     if (!endpoint) return unexpected(endpoint.error());
     if (std::string_view e = edge::trim(*endpoint); !e.empty()) {
-        auto parts = split_endpoint(e);
+        // host:port with an IPv4 literal or a host name, or [IPv6]:port; port 0 is no port.
+        auto parts = split_host_port(e);
+        if (parts && (parts->first.empty() || parts->second == 0)) parts.reset();
         if (!parts)
             return unexpected(
                 fmt::format("endpoint {} is not host:port (IPv4:port, [IPv6]:port "
@@ -96,7 +62,8 @@ result<wg_peer, std::string> validate_wg_peer(const raw_wg_peer& row, address_re
         auto comma = list.find(',');
         std::string_view item = edge::trim(list.substr(0, comma));
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-        auto p = parse_ip_prefix(item);
+        if (item.empty()) continue;  // "a,,b" or a trailing comma, as wg-quick accepts
+        auto p = ip_prefix::parse(item);
         if (!p)
             return unexpected(
                 fmt::format("allowed_ips: '{}' is not an IP prefix (10.0.0.0/24, "

@@ -14,10 +14,6 @@
 
 namespace edge::routing {
 
-/// Parses "10.0.0.0/8", "fd00::/64" or a bare address (a /32 or /128), clearing the bits past the
-/// length as WireGuard does. nullopt when it is none of these. Any thread.
-std::optional<ip_prefix> parse_ip_prefix(std::string_view text) noexcept;
-
 /// How a wg_peers row is named in a rejection: "wg_peers 'KEY'" (its public key as written).
 std::string wg_peer_label(const raw_wg_peer& row);
 

@@ -336,7 +336,7 @@ result<void, write_error> routing_writer::put_wg_peer(const raw_wg_peer& row) {
                 if (p == q)
                     return unexpected(
                         invalid(fmt::format("allowed IP {} already belongs to peer {}",
-                                            to_string(p), shown(other_row.public_key))));
+                                            edge::to_string(p), shown(other_row.public_key))));
     }
     std::string key = key_to_base64(peer->public_key);
     db_value public_key = db_value::of(key);

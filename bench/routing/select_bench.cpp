@@ -1,7 +1,8 @@
 // select_backend among 10, 100 and 1,000 backends, as a worker runs it for each new connection:
 // mixed regions and countries, the worker's own live counts, some hard limits, an empty skip list.
-// The "ties" variant has every backend idle, equal and in one country, the worst case for tie
-// spreading.
+// The "all_tied" variant has every backend idle, equal and in one country, the worst case for tie
+// spreading; "all_tied_weighted" the same with weights 1–4 (ties shared by weight); "health" with
+// the health checker's view in force.
 
 #include <benchmark/benchmark.h>
 
@@ -18,7 +19,9 @@ namespace {
 
 using namespace edge::routing;
 
-snapshot_ptr make(backend_registry& reg, int n, bool equal) {
+// `equal`: every backend idle, alike and in one country (all tie); `weighted`: the same with
+// weights 1–4, so that ties are shared by weight.
+snapshot_ptr make(backend_registry& reg, int n, bool equal, bool weighted = false) {
     static const char* regions[] = {"sa", "us", "eu", "ap", "af"};
     static const char* countries[] = {"BR", "AR", "US", "CA", "DE", "FR", "JP", "SG", "ZA", "NG"};
     snapshot_input in;
@@ -31,7 +34,7 @@ snapshot_ptr make(backend_registry& reg, int n, bool equal) {
         b.country = *edge::geo::country_code::parse(countries[c]);
         b.region = *edge::geo::region_code::parse(regions[c / 2]);
         b.address = *edge::parse_ip_literal("10.0.0.1", static_cast<std::uint16_t>(1000 + i));
-        b.weight = equal ? 1 : 1 + rng() % 4;
+        b.weight = equal && !weighted ? 1 : 1 + rng() % 4;
         b.soft_limit = equal ? 100 : 50 + rng() % 200;
         b.hard_limit = (!equal && i % 4 == 0) ? 1000 : 0;
         in.backends.push_back(std::move(b));
@@ -42,9 +45,9 @@ snapshot_ptr make(backend_registry& reg, int n, bool equal) {
 
 // `health`: with the health checker's view, as the proxy runs it: one backend in 16 out of
 // service and one in 16 in slow start.
-void run(benchmark::State& state, bool equal, bool health = false) {
+void run(benchmark::State& state, bool equal, bool weighted, bool health) {
     backend_registry reg;
-    auto s = make(reg, static_cast<int>(state.range(0)), equal);
+    auto s = make(reg, static_cast<int>(state.range(0)), equal, weighted);
     health_view view(reg.capacity(), panic_rule::fail_open);
     for (const backend& b : s->backends) {
         if (b.slot % 16 == 3) view.set(b.slot, health_view::out);
@@ -78,22 +81,25 @@ void run(benchmark::State& state, bool equal, bool health = false) {
 }
 
 void BM_select_backend(benchmark::State& state) {
-    run(state, false);
+    run(state, false, false, false);
 }
 void BM_select_backend_all_tied(benchmark::State& state) {
-    run(state, true);
+    run(state, true, false, false);
+}
+void BM_select_backend_all_tied_weighted(benchmark::State& state) {
+    run(state, true, true, false);
+}
+void BM_select_backend_health(benchmark::State& state) {
+    run(state, false, false, true);
+}
+void BM_select_backend_all_tied_health(benchmark::State& state) {
+    run(state, true, false, true);
 }
 
 }  // namespace
-
-void BM_select_backend_health(benchmark::State& state) {
-    run(state, false, true);
-}
-void BM_select_backend_all_tied_health(benchmark::State& state) {
-    run(state, true, true);
-}
 
 BENCHMARK(BM_select_backend)->Arg(10)->Arg(100)->Arg(1000);
 BENCHMARK(BM_select_backend_health)->Arg(10)->Arg(100)->Arg(1000);
 BENCHMARK(BM_select_backend_all_tied_health)->Arg(100);
 BENCHMARK(BM_select_backend_all_tied)->Arg(10)->Arg(100)->Arg(1000);
+BENCHMARK(BM_select_backend_all_tied_weighted)->Arg(10)->Arg(100)->Arg(1000);

@@ -337,6 +337,82 @@ TEST_CASE("edits work while the proxy's side holds the database", "[edgectl]") {
     CHECK(writer.finish() == 0);
 }
 
+TEST_CASE("ids with control characters are refused, and whatever a file holds prints on one line",
+          "[edgectl][control]") {
+    temp_dir dir;
+    auto db = dir.file("routing.db");
+    expect(0, {"init", db});
+    auto r = expect(2, {"backend", "add", db, "eu-1\nINFO forged line", "--region", "eu", "--ip",
+                        "10.0.0.1", "--port", "80"});
+    CHECK(contains(r.err, "id contains a control character (newline)"));
+    CHECK(load(db).snap->backends.empty());
+    // A row put there by hand: rejected by the loader, printed escaped by every command.
+    exec_sql(db,
+             "INSERT INTO backends (id, region, wg_ip, port) VALUES ('x' || char(10) || "
+             "'y', 'eu', '10.0.0.1', 80)");
+    auto l = load(db);
+    REQUIRE(l.rejected.size() == 1);
+    CHECK(l.rejected[0].id == "x\\ny");
+    auto list = expect(0, {"backend", "list", db});
+    CHECK(contains(list.out, "x\\ny"));
+    CHECK_FALSE(contains(list.out, "x\ny"));
+    auto check = expect(1, {"check", db});
+    CHECK(contains(check.out, "rejected x\\ny: id contains a control character (newline)"));
+}
+
+TEST_CASE("wg peer add, list and remove; the preshared key is read from a file and never shown",
+          "[edgectl][wg_peers]") {
+    temp_dir dir;
+    auto db = dir.file("routing.db");
+    expect(0, {"init", db});
+    const std::string key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+    const std::string psk = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
+    write_file(dir.file("psk"), psk + "\n");
+    expect(0,
+           {"wg", "peer", "add", db, key, "--endpoint", "192.0.2.1:51820", "--allowed-ips",
+            "10.1.0.0/24,fd00::/64", "--keepalive", "25", "--preshared-key-file", dir.file("psk")});
+    auto l = load(db);
+    REQUIRE(l.snap->wg_peers.size() == 1);
+    CHECK(l.snap->wg_peers[0].preshared_key.has_value());
+    CHECK(l.snap->wg_peers[0].allowed_ips.size() == 2);
+    auto list = expect(0, {"wg", "peer", "list", db});
+    CHECK(contains(list.out, key));
+    CHECK(contains(list.out, "(set)"));
+    CHECK_FALSE(contains(list.out, psk));
+    auto bad = expect(2, {"wg", "peer", "add", db, "not-a-key", "--allowed-ips", "10.2.0.0/24"});
+    CHECK(contains(bad.err, "public_key 'not-a-key' is not a 32-byte key"));
+    auto clash = expect(2, {"wg", "peer", "add", db, psk, "--allowed-ips", "10.1.0.0/24"});
+    CHECK(contains(clash.err, "allowed IP 10.1.0.0/24 already belongs to peer"));
+    expect(0, {"wg", "peer", "remove", db, key});
+    CHECK(load(db).snap->wg_peers.empty());
+    expect(1, {"wg", "peer", "remove", db, key});
+}
+
+TEST_CASE("backend check writes a health_checks row; --default removes it", "[edgectl][health]") {
+    temp_dir dir;
+    auto db = dir.file("routing.db");
+    expect(0, {"init", db});
+    expect(0, {"backend", "add", db, "a", "--region", "eu", "--ip", "10.0.0.1", "--port", "80"});
+    auto r = expect(0, {"backend", "check", db, "a", "--send", "PING\\r\\n", "--expect", "+PONG",
+                        "--interval", "2s", "--timeout", "500ms", "--rise", "2", "--fall", "3"});
+    CHECK(contains(r.out, "checked by send_expect: interval 2000 ms, timeout 500 ms"));
+    auto l = load(db);
+    REQUIRE(l.snap->backends[0].health_check == 0);
+    const auto& hc = l.snap->health_checks[0];
+    CHECK(hc.kind == health_check_kind::send_expect);
+    CHECK(hc.send == "PING\r\n");
+    CHECK(hc.expect == "+PONG");
+    CHECK(hc.interval_ms == 2000u);
+    CHECK(hc.fall == 3u);
+    expect(0, {"backend", "check", db, "a", "--path", "/health", "--status", "2xx"});
+    CHECK(load(db).snap->health_checks[0].kind == health_check_kind::http);
+    auto bad = expect(2, {"backend", "check", db, "a", "--interval", "2s", "--timeout", "5s"});
+    CHECK(contains(bad.err, "timeout_ms 5000 is longer than interval_ms 2000"));
+    expect(1, {"backend", "check", db, "nobody", "--interval", "2s"});
+    expect(0, {"backend", "check", db, "a", "--default"});
+    CHECK(load(db).snap->health_checks.empty());
+}
+
 int main(int argc, char** argv) {
     edgectl_bin = env_path("EDGECTL_BIN");
     if (edgectl_bin.empty()) {

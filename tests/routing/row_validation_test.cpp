@@ -222,3 +222,30 @@ TEST_CASE("healthy: any integer, nonzero is healthy", "[validation]") {
     r.healthy = db_value::of(std::string("true"));
     CHECK(reject_reason(r) == "healthy 'true' is not an integer");
 }
+
+TEST_CASE("control characters in a text column reject the row; labels stay one line",
+          "[validation][control]") {
+    // A newline in an id would print as a forged line in the proxy's log (issue 11, item 5).
+    raw_row r = good_row();
+    r.id = db_value::of(std::string("eu-1\n2026-01-01 INFO all good"));
+    std::string why = reject_reason(r);
+    CHECK(why == "id contains a control character (newline)");
+    CHECK(row_label(r) == "eu-1\\n2026-01-01 INFO all good");
+    r = good_row();
+    r.app = db_value::of(std::string("app\x1b[31m"));
+    CHECK(reject_reason(r).find("app 'app\\x1b[31m' contains a control character (0x1b)") !=
+          std::string::npos);
+    r = good_row();
+    r.region = db_value::of(std::string("sa\t"));
+    CHECK(reject_reason(r).find("contains a control character (tab)") != std::string::npos);
+    r = good_row();
+    r.wg_ip = db_value::of(std::string("10.0.0.1\r"));
+    CHECK(reject_reason(r).find("control character (carriage return)") != std::string::npos);
+    r = good_row();
+    r.country = db_value::of(std::string("B\x7f"));
+    CHECK(reject_reason(r).find("control character (0x7f)") != std::string::npos);
+    // UTF-8 text is not a control character.
+    r = good_row();
+    r.app = db_value::of(std::string("café"));
+    CHECK(accept(r).app == "café");
+}

@@ -52,27 +52,11 @@ proxy_process::proxy_process(const temp_dir& dir, const proxy_options& opts)
 }
 
 std::string proxy_process::http_get(const std::string& path, int* status) const {
-    unique_fd fd = connect_tcp(metrics_port_);
-    if (!fd) return "";
-    if (!send_all(fd.get(), "GET " + path + " HTTP/1.0\r\nHost: test\r\n\r\n")) return "";
-    auto resp = read_to_eof(fd.get(), 5000ms);
-    if (!resp) return "";
-    if (status && resp->size() > 12) *status = std::stoi(resp->substr(9, 3));
-    auto body = resp->find("\r\n\r\n");
-    return body == std::string::npos ? "" : resp->substr(body + 4);
+    return edge::test::http_get(metrics_port_, path, status);
 }
 
 std::optional<double> proxy_process::metric(const std::string& series) const {
-    std::string body = http_get("/metrics");
-    std::size_t pos = 0;
-    while ((pos = body.find(series + " ", pos)) != std::string::npos) {
-        if (pos == 0 || body[pos - 1] == '\n') {
-            auto end = body.find('\n', pos);
-            return std::stod(body.substr(pos + series.size() + 1, end - pos - series.size() - 1));
-        }
-        pos += series.size();
-    }
-    return std::nullopt;
+    return metric_value(http_get("/metrics"), series);
 }
 
 }  // namespace edge::test

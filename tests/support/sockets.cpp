@@ -191,6 +191,29 @@ std::string first_line_through(std::uint16_t port, const std::string& source,
     return got->substr(0, got->find('\n'));
 }
 
+std::string http_get(std::uint16_t port, const std::string& path, int* status) {
+    unique_fd fd = connect_tcp(port);
+    if (!fd) return "";
+    if (!send_all(fd.get(), "GET " + path + " HTTP/1.0\r\nHost: test\r\n\r\n")) return "";
+    auto resp = read_to_eof(fd.get(), 5000ms);
+    if (!resp) return "";
+    if (status && resp->size() > 12) *status = std::stoi(resp->substr(9, 3));
+    auto body = resp->find("\r\n\r\n");
+    return body == std::string::npos ? "" : resp->substr(body + 4);
+}
+
+std::optional<double> metric_value(const std::string& body, const std::string& series) {
+    std::size_t pos = 0;
+    while ((pos = body.find(series + " ", pos)) != std::string::npos) {
+        if (pos == 0 || body[pos - 1] == '\n') {
+            auto end = body.find('\n', pos);
+            return std::stod(body.substr(pos + series.size() + 1, end - pos - series.size() - 1));
+        }
+        pos += series.size();
+    }
+    return std::nullopt;
+}
+
 bool echoes_through(std::uint16_t port, const std::string& message) {
     unique_fd fd = connect_tcp(port);
     return fd && send_all(fd.get(), message) &&
@@ -247,6 +270,10 @@ void test_backend::accept_loop() {
         for (std::size_t m = max_open_.load();
              now > m && !max_open_.compare_exchange_weak(m, now);) {}
         std::lock_guard lock(mu_);
+        if (mode_ == mode::keep) {
+            kept_.emplace_back(fd);
+            continue;
+        }
         conns_.emplace_back([this, fd] {
             serve(fd);
             --open_;
@@ -299,6 +326,8 @@ void test_backend::serve(int raw) {
         case mode::hold:
             wait_closed(fd.get(), 120s);
             return;
+        case mode::keep:
+            return;  // kept by accept_loop, never served by a thread
     }
 }
 

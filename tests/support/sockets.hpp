@@ -48,6 +48,13 @@ std::uint16_t refused_port();
 std::string first_line_through(std::uint16_t port, const std::string& source = "",
                                const std::string& first = "");
 
+/// GET `path` from 127.0.0.1:port (HTTP/1.0); the body, or "" on failure; `status` gets the
+/// HTTP status when given.
+std::string http_get(std::uint16_t port, const std::string& path, int* status = nullptr);
+/// The value of one series in a Prometheus text body, e.g. `edge_sync_revision` or
+/// `edge_connections_rejected_total{reason="capacity"}`; nullopt if absent.
+std::optional<double> metric_value(const std::string& body, const std::string& series);
+
 /// A backend served by threads of the test process.
 class test_backend {
   public:
@@ -57,6 +64,8 @@ class test_backend {
         fin_first,  // write "<name>\n", FIN at once, then read to EOF and record what came
         reset,      // read the first bytes, then reset (RST) the connection
         hold,       // accept, then read and discard until EOF
+        keep,       // accept and keep the connection open, with no thread per connection (for
+                    // thousands held at once); closed when the backend is destroyed
     };
 
     /// Listens on 127.0.0.1, or on ::1 with `ipv6`.
@@ -94,6 +103,7 @@ class test_backend {
     std::thread acceptor_;
     mutable std::mutex mu_;
     std::vector<std::thread> conns_;
+    std::vector<unique_fd> kept_;  // mode::keep
     std::vector<std::string> received_;
 };
 

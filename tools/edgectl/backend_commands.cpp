@@ -47,9 +47,6 @@ std::pair<std::string, std::vector<std::string>> target(const flag_set& f, std::
 
 // Applies command-line values over `row` (text values; validation parses them).
 void apply_flags(const flag_set& f, raw_row& row, bool has_country) {
-    auto text = [&](const char* flag, db_value& field) {
-        if (const std::string* v = f.value(flag)) field = db_value::of(*v);
-    };
     // Stored normalised (region lower-case, country upper-case): the proxy compares them
     // case-insensitively, but edgeProxy compares them exactly.
     auto cased = [](std::string v, bool upper) {
@@ -59,13 +56,13 @@ void apply_flags(const flag_set& f, raw_row& row, bool has_country) {
         return v;
     };
     if (const std::string* r = f.value("region")) row.region = db_value::of(cased(*r, false));
-    text("ip", row.wg_ip);
-    text("port", row.port);
-    text("app", row.app);
-    text("weight", row.weight);
-    text("soft-limit", row.soft_limit);
-    text("hard-limit", row.hard_limit);
-    text("healthy", row.healthy);
+    take_flag(f, "ip", row.wg_ip);
+    take_flag(f, "port", row.port);
+    take_flag(f, "app", row.app);
+    take_flag(f, "weight", row.weight);
+    take_flag(f, "soft-limit", row.soft_limit);
+    take_flag(f, "hard-limit", row.hard_limit);
+    take_flag(f, "healthy", row.healthy);
     if (const std::string* c = f.value("country")) {
         if (!has_country)
             throw std::runtime_error(

@@ -101,7 +101,7 @@ class etcd_store final : public routing_store {
                 for (const auto& q : other->allowed_ips)
                     if (p == q)
                         throw usage_error(fmt::format("allowed IP {} already belongs to peer {}",
-                                                      to_string(p),
+                                                      edge::to_string(p),
                                                       other_row.public_key.as_text()));
         }
         routing::raw_wg_peer stored = row;

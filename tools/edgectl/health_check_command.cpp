@@ -28,25 +28,19 @@ int run_health_check(const args& a) {
     using routing::db_value;
     routing::raw_health_check row;
     row.id = db_value::of(id);
-    auto text = [&](const char* flag, db_value& field) {
-        if (const std::string* v = f.value(flag)) field = db_value::of(*v);
-    };
     auto millis = [&](const char* flag, db_value& field) {
         if (const std::string* v = f.value(flag))
             field = db_value::of(static_cast<std::int64_t>(parse_duration_ms(*v, flag)));
     };
-    auto count = [&](const char* flag, db_value& field) {
-        if (const std::string* v = f.value(flag)) field = db_value::of(*v);
-    };
-    text("send", row.send);
-    text("expect", row.expect);
-    text("path", row.http_path);
-    text("status", row.http_status);
+    take_flag(f, "send", row.send);
+    take_flag(f, "expect", row.expect);
+    take_flag(f, "path", row.http_path);
+    take_flag(f, "status", row.http_status);
     millis("interval", row.interval_ms);
     millis("timeout", row.timeout_ms);
     millis("jitter", row.jitter_ms);
-    count("rise", row.rise);
-    count("fall", row.fall);
+    take_flag(f, "rise", row.rise);
+    take_flag(f, "fall", row.fall);
     if (const std::string* k = f.value("kind"))
         row.kind = db_value::of(*k);
     else if (f.value("send") || f.value("expect"))

@@ -50,6 +50,11 @@ struct edit_conflict : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// Sets `field` to flag --`flag`'s text when it was given (validation parses it later).
+inline void take_flag(const flag_set& f, const char* flag, routing::db_value& field) {
+    if (const std::string* v = f.value(flag)) field = routing::db_value::of(*v);
+}
+
 /// Flags every store-using command accepts: --etcd and its connection options.
 extern const std::set<std::string> store_value_flags;
 

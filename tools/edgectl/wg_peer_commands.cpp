@@ -43,9 +43,9 @@ int cmd_add(const args& a) {
     std::string key(edge::trim(f.positional.back()));
     routing::raw_wg_peer row;
     row.public_key = db_value::of(key);
-    if (const std::string* e = f.value("endpoint")) row.endpoint = db_value::of(*e);
+    take_flag(f, "endpoint", row.endpoint);
     row.allowed_ips = db_value::of(f.value("allowed-ips") ? *f.value("allowed-ips") : "");
-    if (const std::string* k = f.value("keepalive")) row.persistent_keepalive = db_value::of(*k);
+    take_flag(f, "keepalive", row.persistent_keepalive);
     if (const std::string* p = f.value("preshared-key-file"))
         row.preshared_key = db_value::of(read_key_file(*p));
     routing::address_resolver resolver(!f.switches.count("no-resolve"));

@@ -14,27 +14,36 @@ etcd_error garbage(const std::string& what) {
     return etcd_error(etcd_error::kind::garbage, what);
 }
 
-}  // namespace
-
-std::int64_t int64_field(const json& j, const char* name) {
+template <class Int>
+Int integer_field(const json& j, const char* name, const char* type) {
     if (!j.is_object() || !j.contains(name)) return 0;
     const json& v = j[name];
-    if (v.is_number_integer()) return v.get<std::int64_t>();
+    if (v.is_number_integer()) return v.get<Int>();
     if (v.is_string()) {
         const std::string& s = v.get_ref<const std::string&>();
-        std::int64_t n = 0;
+        Int n = 0;
         auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
         if (ec == std::errc() && end == s.data() + s.size()) return n;
     }
-    throw garbage(fmt::format("field {} is not an int64: {}", name, v.dump()));
+    throw garbage(fmt::format("field {} is not an {}: {}", name, type, v.dump()));
+}
+
+}  // namespace
+
+std::int64_t int64_field(const json& j, const char* name) {
+    return integer_field<std::int64_t>(j, name, "int64");
+}
+
+std::uint64_t uint64_field(const json& j, const char* name) {
+    return integer_field<std::uint64_t>(j, name, "uint64");
 }
 
 response_header parse_header(const json& j) {
     response_header h;
     if (!j.is_object() || !j.contains("header")) return h;
     const json& hd = j["header"];
-    h.cluster_id = static_cast<std::uint64_t>(int64_field(hd, "cluster_id"));
-    h.member_id = static_cast<std::uint64_t>(int64_field(hd, "member_id"));
+    h.cluster_id = uint64_field(hd, "cluster_id");
+    h.member_id = uint64_field(hd, "member_id");
     h.revision = int64_field(hd, "revision");
     return h;
 }

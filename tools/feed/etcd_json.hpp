@@ -18,6 +18,8 @@ namespace edge::feed {
 /// An int64 field written as a string (or a number); 0 when absent; throws etcd_error garbage
 /// when it is something else.
 std::int64_t int64_field(const nlohmann::json& j, const char* name);
+/// A uint64 field (cluster and member ids use the whole range), as int64_field.
+std::uint64_t uint64_field(const nlohmann::json& j, const char* name);
 /// The "header" object of an answer (all zero when absent).
 response_header parse_header(const nlohmann::json& j);
 /// One "kv" object: key and value decoded from base64, revisions.
