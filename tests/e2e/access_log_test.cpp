@@ -239,8 +239,8 @@ TEST_CASE("the client's country and region come from the GeoIP database") {
         std::ofstream csv(dir.file("nets.csv"));
         csv << "127.0.10.0/24,GB\n";
     }
-    auto [rc, out] = run_command({env_or_empty("EDGECTL_BIN"), "geo", "build", "--csv",
-                                  dir.file("nets.csv"), "--out", dir.file("geo.mmdb")});
+    auto [rc, out] = run_command({edgectl_bin(), "geo", "build", "--csv", dir.file("nets.csv"),
+                                  "--out", dir.file("geo.mmdb")});
     INFO(out);
     REQUIRE(rc == 0);
     test_backend echo(test_backend::mode::echo);

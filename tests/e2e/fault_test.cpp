@@ -112,8 +112,8 @@ TEST_CASE("fault: the GeoIP database replaced by garbage at run time") {
         std::ofstream csv(dir.file("nets.csv"));
         csv << "127.0.0.0/8,DE\n";
     }
-    auto [rc, out] = run_command({env_or_empty("EDGECTL_BIN"), "geo", "build", "--csv",
-                                  dir.file("nets.csv"), "--out", dir.file("geo.mmdb")});
+    auto [rc, out] = run_command({edgectl_bin(), "geo", "build", "--csv", dir.file("nets.csv"),
+                                  "--out", dir.file("geo.mmdb")});
     INFO(out);
     REQUIRE(rc == 0);
     test_backend echo(test_backend::mode::echo);

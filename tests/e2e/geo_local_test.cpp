@@ -25,7 +25,7 @@ TEST_CASE(
                "127.0.30.0/24,JP,ap\n"
                "127.0.50.0/24,AR\n";
     }
-    std::string edgectl = env_or_empty("EDGECTL_BIN");
+    std::string edgectl = edgectl_bin();
     REQUIRE_FALSE(edgectl.empty());
     auto [rc, out] = run_command(
         {edgectl, "geo", "build", "--csv", dir.file("nets.csv"), "--out", dir.file("geo.mmdb")});

@@ -32,7 +32,7 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 }
 
 std::pair<int, std::string> edgectl(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {env_or_empty("EDGECTL_BIN")};
+    std::vector<std::string> argv = {edgectl_bin()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
 }

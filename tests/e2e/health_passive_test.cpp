@@ -45,7 +45,7 @@ long long log_time_ms(const std::string& out, const std::string& needle, std::si
 }
 
 std::pair<int, std::string> edgectl(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {env_or_empty("EDGECTL_BIN")};
+    std::vector<std::string> argv = {edgectl_bin()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
 }

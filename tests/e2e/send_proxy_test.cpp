@@ -39,7 +39,7 @@ TEST_CASE("send-proxy: v1 and v2 headers with the client's address precede its b
     temp_dir dir;
     test_backend b(test_backend::mode::fin_first, "b");
     write_routing_db(dir.file("routing.db"), {{"b", b.port()}});
-    std::string edgectl = env_or_empty("EDGECTL_BIN");
+    std::string edgectl = edgectl_bin();
     REQUIRE_FALSE(edgectl.empty());
     // No active health checks: the backend records every connection, and a check's would be
     // among them.

@@ -171,7 +171,7 @@ TEST_CASE("edgectl status prints the live view as a table") {
     proxy_process proxy(dir, {dir.file("routing.db")});
     CHECK(first_line_through(proxy.port(), "", "hi\n") == "hi");
     std::string admin = "127.0.0.1:" + std::to_string(proxy.metrics_port());
-    auto [rc, out] = run_command({env_or_empty("EDGECTL_BIN"), "status", "--admin", admin});
+    auto [rc, out] = run_command({edgectl_bin(), "status", "--admin", admin});
     INFO(out);
     CHECK(rc == 0);
     CHECK_THAT(out, Catch::Contains("edgeproxy " EDGE_VERSION));
@@ -181,13 +181,12 @@ TEST_CASE("edgectl status prints the live view as a table") {
                                             std::to_string(a.port()) + " +eu +DE .* up +0 +1 ")));
     CHECK(std::regex_search(out, std::regex("\\noff-1 .* down ")));
 
-    auto [jrc, jout] =
-        run_command({env_or_empty("EDGECTL_BIN"), "status", "--admin", admin, "--json"});
+    auto [jrc, jout] = run_command({edgectl_bin(), "status", "--admin", admin, "--json"});
     CHECK(jrc == 0);
     CHECK(json::parse(jout)["backends"].size() == 2);
 
-    auto [nrc, nout] = run_command({env_or_empty("EDGECTL_BIN"), "status", "--admin",
-                                    "127.0.0.1:" + std::to_string(refused_port())});
+    auto [nrc, nout] = run_command(
+        {edgectl_bin(), "status", "--admin", "127.0.0.1:" + std::to_string(refused_port())});
     CHECK(nrc == 1);
     CHECK_THAT(nout, Catch::Contains("cannot connect to the admin endpoint"));
 }
@@ -223,11 +222,11 @@ TEST_CASE("--admin-token-file: every admin request needs the token") {
               .rfind("HTTP/1.1 200 ", 0) == 0);
 
     std::string admin = "127.0.0.1:" + std::to_string(port);
-    auto [rc, out] = run_command({env_or_empty("EDGECTL_BIN"), "status", "--admin", admin});
+    auto [rc, out] = run_command({edgectl_bin(), "status", "--admin", admin});
     CHECK(rc == 1);
     CHECK_THAT(out, Catch::Contains("--token-file"));
-    auto [rc2, out2] = run_command({env_or_empty("EDGECTL_BIN"), "status", "--admin", admin,
-                                    "--token-file", dir.file("token")});
+    auto [rc2, out2] =
+        run_command({edgectl_bin(), "status", "--admin", admin, "--token-file", dir.file("token")});
     INFO(out2);
     CHECK(rc2 == 0);
     CHECK_THAT(out2, Catch::Contains("127.0.0.1:" + std::to_string(a.port())));

@@ -40,10 +40,6 @@ using namespace edge::test;
 
 namespace {
 
-std::string edgectl_bin() {
-    return env_or_empty("EDGECTL_BIN");
-}
-
 // The pid serving the control socket now.
 pid_t serving_pid(const std::string& control) {
     auto [code, out] = run_command({edgectl_bin(), "pid", "--control", control}, 10s);

@@ -12,6 +12,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -30,12 +31,6 @@ using namespace edge::test;
 namespace {
 
 constexpr std::uint16_t backend_port = 9000;
-
-std::string edge_load_bin() {
-    std::string b = env_or_empty("EDGE_LOAD_BIN");
-    if (b.empty()) throw std::runtime_error("EDGE_LOAD_BIN is not set (run through meson)");
-    return b;
-}
 
 void write_private(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
@@ -232,6 +227,96 @@ TEST_CASE("edgeproxy's tunnel-only mode as the backend host: byte-exact both way
     CHECK(r.ok == 1000);
     CHECK(ping(t.host.in({}), "10.99.0.1"));
     CHECK(ping({}, "fd99::2"));
+}
+
+TEST_CASE("a wg_peers edit while traffic flows adds and removes a peer, the other undisturbed") {
+    // The proxy's config file names host A; host B's peer arrives and leaves through routing.db's
+    // wg_peers (edgectl wg peer add/remove), as a routing feed would bring it.
+    temp_dir dir;
+    netns host_a("ewga"), host_b("ewgc");
+    host_a.link({{"10.200.0.1/24", "10.200.0.2/24"}});
+    host_b.link({{"10.201.0.1/24", "10.201.0.2/24"}});
+    wg_keys pop = wg_keys::generate(), a = wg_keys::generate(), b = wg_keys::generate();
+    auto host = [&](const netns& ns, const wg_keys& k, const std::string& address) {
+        wireguard_go_options w;
+        w.keys = k;
+        w.addresses = {address + "/24"};
+        w.peer_public_key = pop.public_key;
+        w.peer_allowed_ips = "10.99.0.1/32";
+        return std::make_unique<wireguard_go>(ns, dir, w);
+    };
+    auto wg_a = host(host_a, a, "10.99.0.2");
+    auto wg_b = host(host_b, b, "10.99.0.3");
+    std::vector<std::unique_ptr<child_process>> echoes;
+    for (const netns* ns : {&host_a, &host_b}) {
+        spawn_options es;
+        es.log_path = dir.file(ns->name() + "-echo.log");
+        echoes.push_back(std::make_unique<child_process>(
+            ns->in({edge_load_bin(), "serve", "--listen", "0.0.0.0:9000", "--mode", "echo",
+                    "--no-progress"}),
+            es));
+        REQUIRE(echoes.back()->wait_for_output("listening", 10s));
+    }
+    write_private(dir.file("pop.conf"), wg_quick(pop, "10.99.0.1/24", 51821, a.public_key,
+                                                 "10.200.0.2:51820", "10.99.0.2/32"));
+    const std::string db = dir.file("routing.db");
+    write_routing_db(db, {{"host-a", backend_port, "eu", "", "10.99.0.2"}});
+    proxy_process proxy(dir, {db,
+                              2,
+                              {"--wg-config", dir.file("pop.conf"), "--region", "eu",
+                               "--binding-ttl", "0", "--reload-interval", "100ms"}});
+    auto edgectl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), edgectl_bin());
+        auto [rc, out] = run_command(args, 10000ms);
+        INFO(out);
+        REQUIRE(rc == 0);
+    };
+    auto wait_metric = [&](const std::string& name, double want) {
+        for (int i = 0; i < 100 && proxy.metric(name) != want; ++i)
+            std::this_thread::sleep_for(50ms);
+        return proxy.metric(name) == want;
+    };
+
+    // Traffic all along: one exchange after another, each checked byte for byte.
+    std::atomic<bool> stop{false};
+    std::atomic<int> ok{0}, bad{0};
+    std::thread traffic([&] {
+        for (std::uint64_t i = 0; !stop; ++i)
+            (echo_round_trip(proxy.port(), random_bytes(20000, i)) ? ok : bad)++;
+    });
+
+    std::this_thread::sleep_for(500ms);
+    edgectl({"wg", "peer", "add", db, b.public_key, "--endpoint", "10.201.0.2:51820",
+             "--allowed-ips", "10.99.0.3/32"});
+    CHECK(wait_metric("edge_wg_peers", 2));
+    exec_sql(db,
+             "INSERT INTO backends (id, app, region, country, wg_ip, port, healthy, weight, "
+             "soft_limit, hard_limit) VALUES ('host-b', 'app', 'eu', '', '10.99.0.3', 9000, "
+             "1, 1, 100, 0)");
+    for (int i = 0;
+         i < 100 && proxy.metric("edge_backend_connections_total{backend=\"host-b\"}") < 20; ++i)
+        std::this_thread::sleep_for(50ms);
+    const double to_b =
+        proxy.metric("edge_backend_connections_total{backend=\"host-b\"}").value_or(0);
+    CHECK(to_b >= 20);
+
+    // Out again: the backend first (no new clients), then its peer.
+    exec_sql(db, "DELETE FROM backends WHERE id = 'host-b'");
+    CHECK(wait_metric("edge_routing_backends{state=\"healthy\"}", 1));
+    edgectl({"wg", "peer", "remove", db, b.public_key});
+    CHECK(wait_metric("edge_wg_peers", 1));
+    const int ok_before = ok;
+    std::this_thread::sleep_for(1s);
+    stop = true;
+    traffic.join();
+
+    INFO(proxy.output());
+    CHECK(bad == 0);
+    CHECK(ok - ok_before > 5);  // host A kept serving after B's peer left
+    auto wg = proxy.http_get("/wg");
+    CHECK_THAT(wg, Catch::Contains(a.public_key));
+    CHECK_THAT(wg, !Catch::Contains(b.public_key));
+    CHECK_THAT(proxy.output(), Catch::Contains("removed"));
 }
 
 int main(int argc, char** argv) {

@@ -1,5 +1,7 @@
 #include "tests/support/etcd_cluster.hpp"
 
+#include "tests/support/proxy.hpp"
+
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -38,12 +40,6 @@ bool in_path(const std::string& name) {
 
 bool etcd_available() {
     return in_path("etcd") && in_path("etcdctl");
-}
-
-std::string edgectl_bin() {
-    std::string b = env_or_empty("EDGECTL_BIN");
-    if (b.empty()) throw std::runtime_error("EDGECTL_BIN is not set (run the tests through meson)");
-    return b;
 }
 
 etcd_cluster::etcd_cluster(const temp_dir& dir, int members, std::optional<etcd_tls> tls)

@@ -92,9 +92,6 @@ class sync_process {
     std::uint16_t status_port_ = 0;
 };
 
-/// Path of the edgectl binary under test (from $EDGECTL_BIN).
-std::string edgectl_bin();
-
 /// Runs `edgectl ARGS --etcd ENDPOINTS` (plus `extra` flags); {exit code, output}.
 std::pair<int, std::string> edgectl_etcd(const etcd_cluster& etcd, std::vector<std::string> args,
                                          const std::vector<std::string>& extra = {});

@@ -52,8 +52,8 @@ std::vector<std::string> netns::in(std::vector<std::string> argv) const {
 }
 
 void netns::link(const std::vector<std::pair<std::string, std::string>>& outer_inner) {
-    // Interface names are at most 15 bytes: short ones, unique per namespace.
-    outer_if_ = "v" + std::to_string(::getpid() % 100000) + name_.substr(0, 3);
+    // Interface names are at most 15 bytes; the namespace's name (with the pid) keeps it unique.
+    outer_if_ = "v" + name_.substr(0, 14);
     const std::string inner_if = "veth0";
     run_ok(
         {"ip", "link", "add", outer_if_, "type", "veth", "peer", "name", inner_if, "netns", name_});
@@ -81,6 +81,7 @@ wg_keys wg_keys::generate() {
 
 wireguard_go::wireguard_go(const netns& ns, const temp_dir& dir, wireguard_go_options o)
     : ns_(ns), dir_(dir), o_(std::move(o)) {
+    if (o_.ifname.empty()) o_.ifname = "w" + ns_.name().substr(0, 14);
     start();
 }
 
@@ -91,7 +92,7 @@ wireguard_go::~wireguard_go() {
 void wireguard_go::start() {
     ++starts_;
     spawn_options so;
-    so.log_path = dir_.file("wireguard-go-" + std::to_string(starts_) + ".log");
+    so.log_path = dir_.file(ns_.name() + "-wireguard-go-" + std::to_string(starts_) + ".log");
     // Debian's wireguard-go refuses to run where the kernel has WireGuard unless told so.
     so.env = {{"WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1"}, {"LOG_LEVEL", "error"}};
     proc_ = std::make_unique<child_process>(ns_.in({"wireguard-go", "-f", o_.ifname}), so);
@@ -101,7 +102,7 @@ void wireguard_go::start() {
         up = run_command(ns_.in({"wg", "show", o_.ifname}), 2000ms).first == 0;
     }
     if (!up) throw std::runtime_error("wireguard-go did not come up: " + proc_->output());
-    const std::string key_file = dir_.file("wireguard-go.key");
+    const std::string key_file = dir_.file(ns_.name() + "-wireguard-go.key");
     { std::ofstream(key_file) << o_.keys.private_key << "\n"; }
     std::vector<std::string> set = {"wg",
                                     "set",
@@ -115,7 +116,7 @@ void wireguard_go::start() {
     if (o_.persistent_keepalive > 0)
         set.insert(set.end(), {"persistent-keepalive", std::to_string(o_.persistent_keepalive)});
     if (!o_.preshared_key.empty()) {
-        const std::string psk_file = dir_.file("wireguard-go.psk");
+        const std::string psk_file = dir_.file(ns_.name() + "-wireguard-go.psk");
         std::ofstream(psk_file) << o_.preshared_key << "\n";
         set.insert(set.end(), {"preshared-key", psk_file});
     }

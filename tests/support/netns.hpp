@@ -53,8 +53,10 @@ struct wg_keys {
 };
 
 /// wireguard-go (Debian's) on interface `ifname` inside `ns`, configured with wg(8) and ip(8).
+/// Its control socket (/var/run/wireguard/IFNAME.sock) is in the file system every namespace
+/// shares, so the interface is named after the namespace unless `ifname` is given.
 struct wireguard_go_options {
-    std::string ifname = "wgb";
+    std::string ifname;  // empty: "w" + the namespace's name
     wg_keys keys;
     std::uint16_t listen_port = 51820;
     std::vector<std::string> addresses;  // "10.99.0.2/24", "fd99::2/64"

@@ -21,11 +21,22 @@ std::vector<std::string> proxy_argv(const temp_dir& dir, const proxy_options& o)
 
 }  // namespace
 
-std::string edgeproxy_bin() {
-    std::string b = env_or_empty("EDGEPROXY_BIN");
+std::string binary_under_test(const char* variable) {
+    std::string b = env_or_empty(variable);
     if (b.empty())
-        throw std::runtime_error("EDGEPROXY_BIN is not set (run the tests through meson)");
+        throw std::runtime_error(std::string(variable) +
+                                 " is not set (run the tests through meson)");
     return b;
+}
+
+std::string edgeproxy_bin() {
+    return binary_under_test("EDGEPROXY_BIN");
+}
+std::string edgectl_bin() {
+    return binary_under_test("EDGECTL_BIN");
+}
+std::string edge_load_bin() {
+    return binary_under_test("EDGE_LOAD_BIN");
 }
 
 proxy_process::proxy_process(const temp_dir& dir, const proxy_options& opts)

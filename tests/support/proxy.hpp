@@ -51,5 +51,8 @@ class proxy_process {
 
 /// Path of the edgeproxy binary under test (from $EDGEPROXY_BIN).
 std::string edgeproxy_bin();
+/// edgectl's and edge-load's, from $EDGECTL_BIN and $EDGE_LOAD_BIN (set by meson).
+std::string edgectl_bin();
+std::string edge_load_bin();
 
 }  // namespace edge::test

@@ -9,12 +9,6 @@
 
 namespace edge::test {
 
-std::string edge_load_bin() {
-    std::string bin = env_or_empty("EDGE_LOAD_BIN");
-    if (bin.empty()) throw std::runtime_error("EDGE_LOAD_BIN is not set (run through meson test)");
-    return bin;
-}
-
 std::string slurp(const std::string& path) {
     std::ifstream in(path);
     std::stringstream s;

@@ -8,12 +8,10 @@
 #include <vector>
 
 #include "tests/support/process.hpp"
+#include "tests/support/proxy.hpp"  // edge_load_bin()
 #include "tests/support/temp_dir.hpp"
 
 namespace edge::test {
-
-/// The edge-load binary under test ($EDGE_LOAD_BIN).
-std::string edge_load_bin();
 
 /// A number at a dotted path ("bytes.sent", "latency_us.connect.p99") of a JSON document; throws
 /// when absent or not a number.
