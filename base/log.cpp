@@ -1,5 +1,6 @@
 #include "base/log.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -52,6 +53,14 @@ void set_thread_name(std::string_view name) noexcept {
     std::size_t n = std::min(name.size(), sizeof(t_name) - 1);
     std::memcpy(t_name, name.data(), n);
     t_name[n] = '\0';
+    // The kernel's name too, for top -H, perf and /proc/PID/task (where each thread's CPU is
+    // read): "edge-" and the name with dashes for spaces, cut to the kernel's 15 bytes.
+    char comm[16] = "edge-";
+    std::size_t k = 5;
+    for (std::size_t i = 0; i < n && k < sizeof(comm) - 1; ++i)
+        comm[k++] = t_name[i] == ' ' ? '-' : t_name[i];
+    comm[k] = '\0';
+    pthread_setname_np(pthread_self(), comm);
 }
 
 void write_line(level l, std::string_view message) noexcept {

@@ -21,7 +21,9 @@ inline bool enabled(level l) noexcept {
 /// Parses "debug", "info", "warn"/"warning", "error", "off".
 std::optional<level> parse_level(std::string_view s) noexcept;
 
-/// Names the calling thread in its log lines ("main", "worker 0", "control").
+/// Names the calling thread in its log lines ("worker 0", "control") and for the kernel
+/// ("edge-worker-0", "edge-control": top -H, perf, /proc/PID/task). Not for the main thread:
+/// its kernel name is the process's.
 void set_thread_name(std::string_view name) noexcept;
 
 /// Writes one finished line; the formatting helpers below call this.

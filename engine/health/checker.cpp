@@ -64,9 +64,7 @@ checker::~checker() {
 }
 
 bool checker::start(std::string& error) noexcept {
-    log::set_thread_name("health");
-    // Named for top -H and /proc (the CPU the checks cost is this thread's).
-    pthread_setname_np(pthread_self(), "edge-health");
+    log::set_thread_name("health");  // edge-health in top -H: the checks' CPU is this thread's
     auto p = slab<probe>::create(std::max<std::uint32_t>(concurrency_, 1));
     if (!p) {
         error = "cannot reserve memory for health checks";

@@ -98,7 +98,13 @@ class tunnel_data_path {
     static constexpr unsigned send_slots = 1024;  // sealed datagrams in flight
     static constexpr unsigned slot_size = 2048;
     static constexpr unsigned send_records = 64;
-    static constexpr unsigned tun_reads_armed = 8;
+    // One read in flight on the TUN queue, re-armed after each batch. With several (8 were
+    // tried) the kernel's wake-ups of io_uring's poll-driven retries were lost under a
+    // request/response load: reads stayed armed, packets stayed queued in the device, and every
+    // TCP flow through the tunnel stalled (bench/wg_tunnel's rr with 16 connections, within a
+    // second; tests/e2e/wg_tunnel_test.cpp's kept-alive case). One read costs nothing in bulk
+    // throughput: a read brings a 64 KiB super-packet.
+    static constexpr unsigned tun_reads_armed = 1;
     static constexpr unsigned coalesce_buffers = 16;
     static constexpr unsigned coalesce_size = 65536 + 64;
 

@@ -43,6 +43,9 @@ netns::netns(const std::string& name) : name_(name + std::to_string(::getpid()))
 }
 
 netns::~netns() {
+    // The veth pair goes with the namespace, but only once the kernel has finished tearing it
+    // down (asynchronously): deleted here, so a namespace of the same name can link at once.
+    if (!outer_if_.empty()) (void)run_command({"ip", "link", "del", outer_if_});
     (void)run_command({"ip", "netns", "del", name_});
 }
 
