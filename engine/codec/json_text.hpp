@@ -86,6 +86,12 @@ class json_writer {
     json_writer& null() { return raw("null"); }
     /// A string value, or null when `v` is empty.
     json_writer& string_or_null(std::string_view v) { return v.empty() ? null() : value(v); }
+    /// A value that is already JSON (another renderer's document), written as it is.
+    json_writer& raw(std::string_view t) {
+        separate();
+        out_ += t;
+        return *this;
+    }
 
   private:
     void separate() {
@@ -101,11 +107,6 @@ class json_writer {
     json_writer& close(char c) {
         out_.push_back(c);
         first_ = false;
-        return *this;
-    }
-    json_writer& raw(std::string_view t) {
-        separate();
-        out_ += t;
         return *this;
     }
     template <class N>

@@ -397,6 +397,7 @@ void control::render_status(admin_response& res) const {
     in.routing = &rs;
     in.access = access_log_;
     in.health = health_;
+    in.tunnel = tunnel_.get();
     in.started_ms = started_ms_;
     in.now_ms = realtime_ms();
     in.draining = draining();

@@ -10,6 +10,7 @@
 #include "engine/access_log/access_log.hpp"
 #include "engine/codec/json_text.hpp"
 #include "engine/codec/utc_time.hpp"
+#include "engine/control/tunnel_control.hpp"
 #include "engine/host/health_status.hpp"
 #include "engine/uring/clock.hpp"
 #include "routing/wg_peer_validation.hpp"
@@ -297,15 +298,23 @@ void write_extras(json_writer& j, const status_inputs& in) {
         j.key("dropped_write_error").value(in.access->dropped_write());
         j.end_object();
     }
-    // Health checks (each backend's own state is in its "check"); what routing.db configures for
-    // the WireGuard tunnel, with the places where its runtime state goes (null, false) until that
-    // part runs, so that readers (edgectl status, the page, scripts) need no change when it does.
+    // Health checks (each backend's own state is in its "check"). The WireGuard tunnel: when it
+    // runs, the document /wg serves (peers with their handshakes and transfer); when it does
+    // not, the peers routing.db lists, with nothing to say of their runtime state.
     j.key("health_checks").begin_object();
     j.key("enabled").value(in.health != nullptr);
     j.key("active").value(in.health != nullptr && in.health->active());
     j.key("passive").value(in.health != nullptr && in.health->passive());
     j.key("panic").value(health_panic(in.health));
     j.end_object();
+    if (in.tunnel != nullptr) {
+        std::string doc;
+        in.tunnel->render_status(doc);
+        while (!doc.empty() && doc.back() == '\n')
+            doc.pop_back();
+        j.key("wireguard").raw(doc);
+        return;
+    }
     j.key("wireguard").begin_object();
     j.key("enabled").value(false);
     j.key("peers").begin_array();

@@ -27,6 +27,8 @@ namespace edge::engine {
 class access_log;
 
 /// Everything GET /status reports; pointers may be null where a part is off.
+class tunnel_control;
+
 struct status_inputs {
     std::span<const worker_metrics* const> workers;
     const routing::snapshot* snap = nullptr;
@@ -41,9 +43,10 @@ struct status_inputs {
     std::int64_t geo_loaded_ms = 0;
     const routing_stats* routing = nullptr;
     const access_log* access = nullptr;
-    const health_board* health = nullptr;  // null: no health checker runs
-    std::int64_t started_ms = 0;           // realtime ms at start-up
-    std::int64_t now_ms = 0;               // realtime ms now
+    const health_board* health = nullptr;    // null: no health checker runs
+    const tunnel_control* tunnel = nullptr;  // null: no WireGuard tunnel (--wg-config)
+    std::int64_t started_ms = 0;             // realtime ms at start-up
+    std::int64_t now_ms = 0;                 // realtime ms now
     bool draining = false;
 };
 

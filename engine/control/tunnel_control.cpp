@@ -426,7 +426,9 @@ void tunnel_control::render_status(std::string& out) const {
     auto o = std::back_inserter(out);
     const wg::tunnel& tun = *s_.tunnel;
     const wg::time_ns t = now();
-    fmt::format_to(o, "{{\"interface\":\"{}\",\"public_key\":\"{}\",\"listen_port\":{},\"peers\":[",
+    fmt::format_to(o,
+                   "{{\"enabled\":true,\"interface\":\"{}\",\"public_key\":\"{}\",\"listen_port\":{"
+                   "},\"peers\":[",
                    s_.interface, key_to_base64(tun.identity().public_key), s_.listen_port);
     bool first = true;
     for (const auto& [key, e] : peers_) {

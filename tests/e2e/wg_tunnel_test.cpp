@@ -147,6 +147,11 @@ TEST_CASE("1,000 connections through the proxy and the tunnel come back byte for
     auto wg = t.proxy->http_get("/wg");
     CHECK_THAT(wg, Catch::Contains(t.host_keys.public_key));
     CHECK_THAT(wg, Catch::Contains("\"handshakes\":1"));
+    // /status carries the same live view of the tunnel.
+    auto status = t.proxy->http_get("/status");
+    CHECK_THAT(status,
+               Catch::Contains("\"wireguard\":{\"enabled\":true,\"interface\":\"edge-wg0\""));
+    CHECK_THAT(status, Catch::Contains(t.host_keys.public_key));
 }
 
 TEST_CASE("the backend host initiates: its ping reaches the proxy's tunnel address") {
