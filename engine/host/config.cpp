@@ -229,7 +229,7 @@ const option_spec options[] = {
          c.max_backends = need_uint<std::uint32_t>("--max-backends", v, 1, 1u << 22);
      }},
     {"--reload-interval", "EDGEPROXY_DB_RELOAD_SECS", "DURATION",
-     "how often routing.db is checked for changes (env: seconds). Default 1s",
+     "how often routing.db is checked for changes (env: seconds). Default 200ms",
      [](config& c, std::string_view v, bool) {
          c.reload_interval = need_duration("--reload-interval", v);
          if (c.reload_interval.count() < 10) throw config_error("--reload-interval: at least 10ms");

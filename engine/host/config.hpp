@@ -51,14 +51,14 @@ struct config {
     unsigned max_inflight = 256 * 1024;         // --max-inflight, bytes per direction
     std::uint32_t max_backends = 65536;         // --max-backends (slots)
     std::chrono::microseconds busy_poll{0};     // --busy-poll: keep polling this long after work
-    milliseconds reload_interval{1000};         // --reload-interval: routing.db change checks
+    milliseconds reload_interval{200};          // --reload-interval: routing.db change checks
     milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
     std::uint32_t max_bindings = 1u << 20;      // --max-bindings
-    health_options health;                      // --check-*, --eject-*, --slow-start, --health-panic
-    log::level log_level = log::level::info;    // --log-level
-    std::string access_log;                     // --access-log DEST ("": off)
-    bool access_log_json = false;               // --access-log-format json (else text)
-    std::size_t access_log_buffer = 4096;       // --access-log-buffer: records per worker
+    health_options health;                    // --check-*, --eject-*, --slow-start, --health-panic
+    log::level log_level = log::level::info;  // --log-level
+    std::string access_log;                   // --access-log DEST ("": off)
+    bool access_log_json = false;             // --access-log-format json (else text)
+    std::size_t access_log_buffer = 4096;     // --access-log-buffer: records per worker
     /// --wait-for-db: how long start-up waits for routing.db to become readable (0: it must be
     /// readable at once; nullopt: forever).
     std::optional<milliseconds> wait_for_db = milliseconds(0);

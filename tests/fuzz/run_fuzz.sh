@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer harness from a scratch corpus: libFuzzer adds new inputs to its first
 # directory only, here a temporary one, so seed directories (read, never written) stay as they
-# are. --seeds DIR adds a seed directory when it exists (the MaxMind test databases for the GeoIP
-# fuzzer); a harness may also write seeds of its own into $FUZZ_CORPUS_DIR at start-up (the wg
-# fuzzer writes real messages of its tunnel pair there).
+# are. --seeds DIR adds a seed directory when it exists (tests/fuzz/corpus/NAME for the fuzzer
+# NAME_fuzz, or the MaxMind test databases for the GeoIP fuzzer); a harness may also write seeds
+# of its own into $FUZZ_CORPUS_DIR at start-up (the wg fuzzer writes real messages of its tunnel
+# pair there, beside the hand-shaped ones of corpus/wg_datagram).
 #   run_fuzz.sh FUZZER [--seeds DIR] [libFuzzer flags...]
 set -euo pipefail
 fuzzer=$1

@@ -413,6 +413,26 @@ TEST_CASE("backend check writes a health_checks row; --default removes it", "[ed
     CHECK(load(db).snap->health_checks.empty());
 }
 
+TEST_CASE("backend check --default with another setting is a usage error", "[edgectl][health]") {
+    temp_dir dir;
+    auto db = dir.file("routing.db");
+    expect(0, {"init", db});
+    expect(0, {"backend", "add", db, "a", "--region", "eu", "--ip", "10.0.0.1", "--port", "80"});
+    expect(0, {"backend", "check", db, "a", "--interval", "2s"});
+    // Removing the override would drop --interval without a word: refused, the row kept.
+    auto r = expect(2, {"backend", "check", db, "a", "--default", "--interval", "1s"});
+    CHECK(contains(r.err, "--default removes the override and takes no other setting"));
+    CHECK(contains(r.err, "--interval"));
+    REQUIRE(load(db).snap->health_checks.size() == 1);
+    CHECK(load(db).snap->health_checks[0].interval_ms == 2000u);
+    expect(2, {"backend", "check", db, "a", "--interval", "1s", "--default"});
+    // The same through etcd: refused before any endpoint is dialled (nothing listens on port 1,
+    // so reaching it would exit 1, not 2).
+    auto e = expect(2, {"backend", "check", "--etcd", "http://127.0.0.1:1", "a", "--default",
+                        "--interval", "1s"});
+    CHECK(contains(e.err, "takes no other setting (got --interval)"));
+}
+
 int main(int argc, char** argv) {
     edgectl_bin = env_path("EDGECTL_BIN");
     if (edgectl_bin.empty()) {

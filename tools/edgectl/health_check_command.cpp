@@ -20,9 +20,16 @@ int run_health_check(const args& a) {
     std::string db = etcd ? std::string() : f.positional[0];
     const std::string& id = f.positional.back();
     bool reset = f.switches.count("default") != 0;
-    if (reset && f.values.size() > (etcd ? store_value_flags.size() : 0)) {
+    // --default deletes the row, so a setting given with it would be dropped without a word:
+    // refuse it. Only the flags that name the store (--etcd, its TLS and credentials) may come
+    // along, whichever store it is.
+    if (reset) {
         for (const auto& [k, v] : f.values)
-            if (!store_value_flags.count(k)) throw usage_error("--default takes no other setting");
+            if (!store_value_flags.count(k))
+                throw usage_error(fmt::format(
+                    "--default removes the override and takes no other setting (got --{}); give "
+                    "the settings without --default to change them",
+                    k));
     }
 
     using routing::db_value;

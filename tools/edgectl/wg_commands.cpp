@@ -101,9 +101,9 @@ const char* wg_usage() {
                                  add or replace a peer of the proxy's tunnel (wg_peers)
   wg peer remove DB PUBLIC_KEY   remove it
   wg peer list DB                the peers (a preshared key shows as "(set)", never its value)
-  wg peer … take --etcd ENDPOINTS in place of DB)
+                                 (every wg peer command takes --etcd ENDPOINTS in place of DB)
   wg show [--admin ADDR] [--token-file PATH] [--json]
-                                 the running proxy's tunnel as wg show prints it (GET /wg)usage";
+                                 the running proxy's tunnel as wg show prints it (GET /wg))usage";
 }
 
 }  // namespace edge::edgectl
