@@ -147,6 +147,14 @@ TEST_CASE("1,000 connections through the proxy and the tunnel come back byte for
     auto wg = t.proxy->http_get("/wg");
     CHECK_THAT(wg, Catch::Contains(t.host_keys.public_key));
     CHECK_THAT(wg, Catch::Contains("\"handshakes\":1"));
+    // The active health checks reach the backend through the tunnel too (the kernel's route
+    // to the TUN interface): the first passes within an interval (2 s) plus jitter.
+    const std::string passed =
+        "edge_backend_health_checks_total{backend=\"host-v4\",result=\"passed\"}";
+    for (int i = 0; i < 60 && t.proxy->metric(passed).value_or(0) < 1; ++i)
+        std::this_thread::sleep_for(100ms);
+    CHECK(t.proxy->metric(passed).value_or(0) >= 1);
+    CHECK(t.proxy->metric("edge_backend_in_service{backend=\"host-v4\"}") == 1);
     // /status carries the same live view of the tunnel.
     auto status = t.proxy->http_get("/status");
     CHECK_THAT(status,
@@ -240,6 +248,9 @@ TEST_CASE("a preshared-key mismatch fails cleanly: no session, connects fail ove
     CHECK(t.proxy->process().running());
     auto wg = t.proxy->http_get("/wg");
     CHECK_THAT(wg, Catch::Contains("\"handshakes\":0"));
+    // Its active checks fail the same way (they time out in the tunnel) and never pass.
+    CHECK(t.proxy->metric("edge_backend_health_checks_total{backend=\"host-v4\",result=\"passed\"}")
+              .value_or(0) == 0);
 }
 
 TEST_CASE("edgeproxy's tunnel-only mode as the backend host: byte-exact both ways, pings") {
