@@ -42,6 +42,16 @@ constexpr std::uint64_t yield_margin_bytes = 256 * 1024;
 /// Receives that step aside in one pass (each frees a bundle's worth as its sends complete).
 constexpr std::size_t max_yields_per_pass = 16;
 
+/// The buffers one re-armed receive is counted as needing. A receive may take a whole bundle
+/// (max_send_iov), but a small pool is counted by its size: re-arming waits for two of these
+/// free, and that must never be more than the N/8 below which eviction acts. Otherwise a pool of
+/// fewer than 128 buffers could sit with its free count between the two (8 of 32 free, say),
+/// where no receive is re-armed, nothing spills or is evicted, and a new client waits for a slow
+/// reader to leave (found by the eviction test with --buffers 32).
+unsigned rearm_share(unsigned pool_count) noexcept {
+    return std::clamp(pool_count / 16, 1u, max_send_iov);
+}
+
 }  // namespace
 
 std::uint32_t tcp_proxy::allowance() const noexcept {
@@ -61,7 +71,7 @@ void tcp_proxy::after_batch() noexcept {
         rearm_starved();
         // Still waiting, and every buffer that comes back is taken at once by the receives that
         // are armed: some of the heaviest of those step aside (below).
-        if (!starved_.empty() && pool_->free_count() < 2 * max_send_iov &&
+        if (!starved_.empty() && pool_->free_count() < 2 * rearm_share(pool_->count()) &&
             core_.now_ms() >= last_yield_ms_ + relief_interval_ms) {
             last_yield_ms_ = core_.now_ms();
             yield_to_starved();
@@ -76,11 +86,11 @@ void tcp_proxy::after_batch() noexcept {
 }
 
 void tcp_proxy::rearm_starved() noexcept {
-    // Re-arm only as many receives as the free buffers can serve (one bundle each): re-arming
+    // Re-arm only as many receives as the free buffers can serve (one share each): re-arming
     // every starved receive at once sends them all racing for the same few buffers, and all but
     // a few meet ENOBUFS again. A direction that already holds its allowance waits for its reader
     // instead (it is paused, and resumes when its queue drains), so it cannot crowd out others.
-    const unsigned bundle = max_send_iov;
+    const unsigned bundle = rearm_share(pool_->count());
     const unsigned free = pool_->free_count();
     std::size_t budget = free >= 2 * bundle ? (free - bundle) / bundle : 0;
     if (budget == 0) return;

@@ -12,7 +12,10 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <optional>
 #include <regex>
 #include <set>
 #include <thread>
@@ -164,4 +167,30 @@ TEST_CASE("--share-listeners: sharing an address on purpose still works") {
         REQUIRE(send_all(c.get(), "hi"));
         CHECK(read_exact(c.get(), 2) == std::optional<std::string>("hi"));
     }
+}
+
+TEST_CASE("the control socket is created 0600 (owner only), whatever the umask") {
+    temp_dir dir;
+    write_routing_db(dir.file("routing.db"), {{"a", 8080}});
+    // The most permissive umask: without the proxy's own care the socket would be 0777, and
+    // any local user could restart or stop it.
+    const mode_t old_mask = ::umask(0);
+    std::optional<proxy_process> proxy;
+    try {
+        proxy.emplace(dir, proxy_options{dir.file("routing.db")});
+    } catch (...) {
+        ::umask(old_mask);
+        throw;
+    }
+    ::umask(old_mask);
+    struct stat st {};
+    REQUIRE(::lstat(proxy->control_path().c_str(), &st) == 0);
+    CHECK(S_ISSOCK(st.st_mode));
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(st.st_uid == ::geteuid());
+    // And it is the live one: edgectl reaches the proxy through it.
+    auto [code, out] = run_command({edgectl_bin(), "pid", "--control", proxy->control_path()}, 10s);
+    INFO(out);
+    CHECK(code == 0);
+    CHECK_THAT(out, Catch::Contains("pid " + std::to_string(proxy->process().pid())));
 }

@@ -9,17 +9,22 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <thread>
 
+#include "tests/support/log_lines.hpp"
 #include "tests/support/proxy.hpp"
 #include "tests/support/routing_db.hpp"
 #include "tests/support/sockets.hpp"
@@ -51,6 +56,21 @@ void swap_in(const std::string& path, const std::string& content) {
         f << content;
     }
     std::filesystem::rename(path + ".new", path);
+}
+
+// A client that sends and never reads (as e2e_starvation's): a small receive buffer, so that the
+// proxy's sends to it stall at once; non-blocking, so that the test never waits on it.
+unique_fd non_reader(std::uint16_t port) {
+    unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int small = 4096;
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
+    fcntl(fd.get(), F_SETFL, O_NONBLOCK);
+    return fd;
 }
 
 }  // namespace
@@ -173,6 +193,90 @@ TEST_CASE("fault: a tiny --buffers pool under many bulk streams makes progress, 
               proxy.metric("edge_buffer_spills_total").value_or(0) >
           0);
     CHECK(echoes(proxy.port()));
+}
+
+TEST_CASE("fault: pool and spill both run dry under clients that never read: one is evicted") {
+    // The last resort of buffer pressure (engine/tcp/buffer_pressure.cpp): when the worker's pool
+    // is nearly empty and the spill area is full too, the connection holding the most pool
+    // buffers is reset, counted and logged, and everyone else carries on. The spill area is four
+    // times the pool (it has no flag of its own): 32 buffers of 1 KiB give 32 KiB of pool and
+    // 128 KiB of spill, where each of these clients would queue up to --max-inflight (256 KiB)
+    // per direction. A pool this small once stalled a fresh client: a starved receive waited for
+    // 16 free buffers while eviction acts below 4 (engine/tcp/buffer_pressure.cpp, rearm_share).
+    temp_dir dir;
+    test_backend echo(test_backend::mode::echo);
+    write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
+    const std::string log = dir.file("access.log");
+    proxy_process proxy(dir, {dir.file("routing.db"),
+                              1,
+                              {"--buffers", "32", "--buffer-size", "1024", "--idle-timeout", "10m",
+                               "--access-log", log}});
+    const std::string evictions = "edge_connections_closed_total{reason=\"evicted\"}";
+    REQUIRE(echoes(proxy.port()));
+    REQUIRE(proxy.metric(evictions) == 0);
+
+    std::vector<unique_fd> attackers;
+    for (int i = 0; i < 100; ++i) {
+        attackers.push_back(non_reader(proxy.port()));
+        REQUIRE(attackers.back());
+    }
+    // Each pushes bytes (never reading the echo) until an eviction is counted, at most 30 s. An
+    // evicted client notices: its connection is reset, and its next send fails.
+    const std::string chunk(16384, 'x');
+    std::size_t reset_seen = 0;
+    double evicted = 0, most_spill = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    auto next_scrape = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < deadline) {
+        for (auto& a : attackers) {
+            if (!a) continue;
+            if (::send(a.get(), chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0 &&
+                (errno == ECONNRESET || errno == EPIPE)) {
+                ++reset_seen;
+                a.reset();
+            }
+        }
+        if (std::chrono::steady_clock::now() >= next_scrape) {
+            evicted = proxy.metric(evictions).value_or(0);
+            most_spill = std::max(most_spill, proxy.metric("edge_spill_buffers").value_or(0));
+            if (evicted >= 1 && reset_seen >= 1) break;
+            next_scrape = std::chrono::steady_clock::now() + 100ms;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    INFO(proxy.output());
+    CHECK(evicted >= 1);
+    CHECK(reset_seen >= 1);
+    CHECK(most_spill >= 96);  // the spill area (128) had run (nearly) full first
+    CHECK_THAT(proxy.output(), Catch::Contains("buffer pool and spill exhausted: closing client"));
+
+    // The rest still hold what they hold; an ordinary client is answered all the same, and again
+    // once they have gone.
+    for (int i = 0; i < 3; ++i)
+        CHECK(echoes(proxy.port()));
+    attackers.clear();
+    for (int i = 0; i < 3; ++i)
+        CHECK(echoes(proxy.port()));
+    CHECK(proxy.process().running());
+
+    // The access log names the eviction: reason evicted, termination state RD (a resource ran
+    // out, while relaying data).
+    std::map<std::string, std::string> line;
+    for (auto until = std::chrono::steady_clock::now() + 5s;
+         line.empty() && std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(50ms)) {
+        for (const std::string& l : wait_for_lines(log, 1, 0ms)) {
+            auto f = parse_logfmt(l);
+            if (f["reason"] == "evicted") {
+                line = f;
+                break;
+            }
+        }
+    }
+    REQUIRE_FALSE(line.empty());
+    CHECK(line["term"] == "RD");
+    CHECK(line["backend"] == "echo");
+    CHECK(std::stoull(line["bytes_up"]) > 0);
 }
 
 TEST_CASE("fault: SIGTERM twice stops at once; SIGHUP storms and SIGPIPE change nothing") {
