@@ -146,10 +146,19 @@ TEST_CASE(
     // The leader killed mid-run: the others elect a new one and syncing continues.
     int leader = etcd.leader();
     REQUIRE(leader >= 0);
+    std::size_t mark = eu.sync.output().size();
     etcd.stop(leader);
     ok_eventually(etcd, add("b", t.two));
     ok_eventually(etcd, {"backend", "disable", "a"});
     REQUIRE(until([&] { return t.all_to("b"); }, 10s));
+    if (leader == 0) {
+        // The watch was on member 0 (the first endpoint): it reopens on member 1 and never
+        // starts at the dead member 0 again (the sync remembers where fail-over left it).
+        std::string after = eu.sync.output().substr(mark);
+        INFO(after);
+        CHECK(after.find("(trying " + etcd.endpoint(1) + " first)") != std::string::npos);
+        CHECK(after.find("(trying " + etcd.endpoint(0) + " first)") == std::string::npos);
+    }
 
     // Two of three stopped: no quorum. The probes fail, staleness grows past the max age.
     int second = leader == 0 ? 1 : 0;

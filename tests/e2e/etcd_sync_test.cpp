@@ -3,7 +3,8 @@
 // changed, a batch when something did); a compaction past that revision while it was down forces a
 // full snapshot; a different, empty cluster never empties the file; garbage values, wrong JSON
 // types and out-of-range numbers are rejected per key while the rest is applied; TLS and
-// user/password. Exits 77 without etcd/etcdctl.
+// user/password; drain, check, send-proxy and wg peers written with --etcd reach the file, and
+// invalid values are refused without a write. Exits 77 without etcd/etcdctl.
 
 #define CATCH_CONFIG_RUNNER
 #include <sys/stat.h>
@@ -238,6 +239,79 @@ TEST_CASE("TLS and user/password: edgectl and the sync reach a secured etcd", "[
     REQUIRE(until([&] { return loaded_backends(db) == 1; }, 5s));
     ok(edgectl_etcd(etcd, add("b", 1002), secure));
     REQUIRE(until([&] { return loaded_backends(db) == 2; }, 5s));
+}
+
+TEST_CASE(
+    "drain, check, send-proxy and wg peers written with --etcd reach the synced file; invalid "
+    "values are refused and write nothing",
+    "[etcd][sync]") {
+    temp_dir dir;
+    etcd_cluster etcd(dir, 1);
+    std::string db = dir.file("routing.db");
+    // One cell or column of routing.db, as sqlite3 prints it ("" when unreadable).
+    auto sql = [&](const std::string& query) {
+        auto [rc, out] = run_command({"sqlite3", db, query});
+        return rc == 0 ? out : std::string();
+    };
+    auto reaches = [&](const std::string& query, const std::string& expected) {
+        std::string last;
+        bool ok = until([&] { return (last = sql(query)) == expected; }, 5s).has_value();
+        INFO(query << " gave '" << last << "', expected '" << expected << "'");
+        CHECK(ok);
+    };
+    ok(edgectl_etcd(etcd, add("a", 1001)));
+    sync_process sync(dir, "sync", etcd.endpoints(), db, fast);
+    reaches("SELECT id FROM backends WHERE deleted = 0", "a\n");
+
+    ok(edgectl_etcd(etcd, {"backend", "drain", "a"}));
+    reaches("SELECT id FROM draining", "a\n");
+    ok(edgectl_etcd(etcd, {"backend", "check", "a", "--interval", "1s"}));
+    reaches("SELECT id, interval_ms FROM health_checks", "a|1000\n");
+    ok(edgectl_etcd(etcd, {"backend", "send-proxy", "a", "v2"}));
+    reaches("SELECT id, version FROM send_proxy", "a|2\n");
+
+    const std::string key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+    ok(edgectl_etcd(etcd, {"wg", "peer", "add", key, "--allowed-ips", "10.9.0.0/16"}));
+    reaches("SELECT public_key, allowed_ips FROM wg_peers", key + "|10.9.0.0/16\n");
+    auto listed = edgectl_etcd(etcd, {"wg", "peer", "list"});
+    ok(listed);
+    CHECK(listed.second.find(key) != std::string::npos);
+    {
+        auto [rc, out] = run_command({edgectl_bin(), "wg", "peer", "list", db});
+        INFO(out);
+        CHECK(rc == 0);
+        CHECK(out.find(key) != std::string::npos);
+    }
+    ok(edgectl_etcd(etcd, {"wg", "peer", "remove", key}));
+    reaches("SELECT count(*) FROM wg_peers", "0\n");
+    CHECK(edgectl_etcd(etcd, {"wg", "peer", "list"}).second.find(key) == std::string::npos);
+
+    // Refused before anything reaches etcd (an id with a control character, ports out of range,
+    // an unknown PROXY version, a malformed key; a space in an id is allowed, as in a file): the
+    // revision does not move, no key appears, and the synced file keeps its rows.
+    REQUIRE(until([&] { return sync.metric("edge_sync_revision") == etcd.revision(); }, 5s));
+    std::int64_t rev = etcd.revision();
+    std::string backends = sql("SELECT id, port FROM backends ORDER BY id");
+    for (const auto& bad :
+         {add("ctl\nid", 1002),
+          std::vector<std::string>{"backend", "add", "b", "--region", "eu", "--ip", "127.0.0.1",
+                                   "--port", "70000"},
+          add("c", 0), std::vector<std::string>{"backend", "send-proxy", "a", "v3"},
+          std::vector<std::string>{"wg", "peer", "add", "notakey"}}) {
+        auto r = edgectl_etcd(etcd, bad);
+        INFO(r.second);
+        CHECK(r.first != 0);
+    }
+    CHECK(etcd.revision() == rev);
+    auto [rc, keys] = etcd.etcdctl({"get", "--prefix", "--keys-only", "/edgeproxy/v1/"});
+    INFO(keys);
+    CHECK(rc == 0);
+    for (const char* k : {"backends/ctl", "backends/b", "backends/c"})
+        CHECK(keys.find(k) == std::string::npos);
+    std::this_thread::sleep_for(300ms);
+    CHECK(sql("SELECT id, port FROM backends ORDER BY id") == backends);
+    CHECK(sql("SELECT id, version FROM send_proxy") == "a|2\n");
+    CHECK(sync.metric("edge_sync_revision") == rev);
 }
 
 int main(int argc, char** argv) {

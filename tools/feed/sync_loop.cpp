@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -33,6 +34,7 @@ struct watch_message {
 struct watch_ended {
     std::uint64_t stream;
     std::optional<etcd_error> error;  // nullopt: it stopped because it was asked to
+    std::string next_endpoint;        // where the client would have tried next
 };
 struct probe_result {
     clock::time_point started;
@@ -64,36 +66,71 @@ class message_queue {
     std::deque<message> q_;
 };
 
+// Fail-over order. Every watch stream and snapshot builds a new etcd_client, and a client tries
+// its endpoints in list order; with the list as given, every new stream would start at member
+// 0 again, and a member 0 that accepts connections but is cut off from the others would get the
+// watch back each time. So the sync keeps one position in the list, `first_endpoint_` (an
+// index into the --etcd endpoints): a new client gets the list rotated to start there. When a
+// stream breaks, the position becomes the endpoint the client would have tried next (the
+// client has already moved past the one that failed); when the sync gives up on a stream
+// itself (probes failing: "reopening the watch elsewhere"), it becomes the one after the
+// endpoint the stream was on. Round robin, remembered across streams.
+etcd_options starting_at(etcd_options opts, std::size_t first) {
+    if (!opts.endpoints.empty()) {
+        first %= opts.endpoints.size();
+        std::rotate(opts.endpoints.begin(),
+                    opts.endpoints.begin() + static_cast<std::ptrdiff_t>(first),
+                    opts.endpoints.end());
+    }
+    return opts;
+}
+
+// Index of `endpoint` in `endpoints` (0 when absent).
+std::size_t index_of(const std::vector<std::string>& endpoints, const std::string& endpoint) {
+    auto it = std::find(endpoints.begin(), endpoints.end(), endpoint);
+    return it == endpoints.end() ? 0 : static_cast<std::size_t>(it - endpoints.begin());
+}
+
 // A thread holding one watch stream from a revision, posting what it receives.
 class watch_runner {
   public:
     watch_runner(const etcd_options& opts, const std::string& prefix, std::int64_t from,
                  std::uint64_t stream, message_queue& q)
         : thread_([this, opts, prefix, from, stream, &q] {
+              std::optional<etcd_client> client;
               try {
-                  etcd_client client(opts);
-                  client.watch(
+                  client.emplace(opts);
+                  client->watch(
                       prefix, from,
                       [&](const watch_response& r) {
                           q.push(watch_message{stream, r});
                           return !r.canceled;
                       },
                       stop_);
-                  q.push(watch_ended{stream, std::nullopt});
+                  endpoint_ = client->endpoint();
+                  q.push(watch_ended{stream, std::nullopt, endpoint_});
               } catch (const etcd_error& e) {
-                  q.push(watch_ended{stream, e});
+                  if (client) endpoint_ = client->endpoint();
+                  q.push(watch_ended{stream, e, endpoint_});
               } catch (const std::exception& e) {
-                  q.push(watch_ended{stream, etcd_error(etcd_error::kind::garbage, e.what())});
+                  if (client) endpoint_ = client->endpoint();
+                  q.push(watch_ended{stream, etcd_error(etcd_error::kind::garbage, e.what()),
+                                     endpoint_});
               }
           }) {}
-    ~watch_runner() {
+    ~watch_runner() { stop(); }
+
+    /// Stops the stream and waits for its thread; the endpoint it was on ("" if none).
+    const std::string& stop() {
         stop_ = true;
-        thread_.join();
+        if (thread_.joinable()) thread_.join();
+        return endpoint_;
     }
 
   private:
     std::atomic<bool> stop_{false};
-    std::thread thread_;  // last: started once stop_ exists
+    std::string endpoint_;  // written by the thread, read once it is joined
+    std::thread thread_;    // last: started once stop_ exists
 };
 
 // A thread reading the cluster revision (linearizable, so it needs quorum) every interval.
@@ -169,8 +206,10 @@ class sync_loop {
                 }
             }
             if (!need_snapshot_ && !watch_ && clock::now() >= retry_at) {
-                log::info("sync: watching {} from revision {}", opts_.prefix, revision_ + 1);
-                watch_.emplace(opts_.etcd, opts_.prefix, revision_ + 1, ++stream_, queue_);
+                etcd_options from = starting_at(opts_.etcd, first_endpoint_);
+                log::info("sync: watching {} from revision {} (trying {} first)", opts_.prefix,
+                          revision_ + 1, from.endpoints.front());
+                watch_.emplace(from, opts_.prefix, revision_ + 1, ++stream_, queue_);
                 watch_started_ = clock::now();
             }
             auto m = queue_.pop_until(next_deadline(retry_at));
@@ -201,7 +240,7 @@ class sync_loop {
     bool take_snapshot() {
         auto t0 = clock::now();
         try {
-            etcd_client client(opts_.etcd);
+            etcd_client client(starting_at(opts_.etcd, first_endpoint_));
             range_response snap = client.range_prefix(opts_.prefix);
             std::size_t backends = 0;
             std::string folder = std::string(opts_.prefix) + "backends/";
@@ -256,6 +295,9 @@ class sync_loop {
         if (!watch_ || end.stream != stream_) return;  // a stopped stream's last word
         if (!pending_.empty()) apply_pending();
         watch_.reset();
+        // The client has moved past an endpoint that failed: the next stream starts there.
+        if (!end.next_endpoint.empty())
+            first_endpoint_ = index_of(opts_.etcd.endpoints, end.next_endpoint);
         status_.on_connected(false, "");
         if (need_snapshot_) return;  // the stream was cancelled on purpose (compaction)
         status_.on_watch_restart();
@@ -317,7 +359,9 @@ class sync_loop {
             // after three failed probes, reopen the stream (the client moves on to the next
             // member).
             if (probe_failures_ % 3 == 0 && watch_ && clock::now() - watch_started_ > 3s) {
-                log::warn("sync: reopening the watch elsewhere");
+                const std::string& on = watch_->stop();
+                if (!on.empty()) first_endpoint_ = index_of(opts_.etcd.endpoints, on) + 1;
+                log::warn("sync: reopening the watch elsewhere (not on {})", on);
                 watch_.reset();
                 status_.on_connected(false, "");
                 status_.on_watch_restart();
@@ -378,7 +422,8 @@ class sync_loop {
     const std::atomic<bool>& stop_;
     message_queue queue_;
     std::optional<watch_runner> watch_;
-    std::uint64_t stream_ = 0;  // number of the current (or last) watch stream
+    std::uint64_t stream_ = 0;        // number of the current (or last) watch stream
+    std::size_t first_endpoint_ = 0;  // where new clients start (see starting_at)
     clock::time_point watch_started_{};
     bool need_snapshot_ = false;
     bool written_ = false, fresh_ = false, warned_stale_ = false;
