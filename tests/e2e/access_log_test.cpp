@@ -235,14 +235,7 @@ TEST_CASE("a connection cut by the drain deadline is logged before the proxy exi
 
 TEST_CASE("the client's country and region come from the GeoIP database") {
     temp_dir dir;
-    {
-        std::ofstream csv(dir.file("nets.csv"));
-        csv << "127.0.10.0/24,GB\n";
-    }
-    auto [rc, out] = run_command({edgectl_bin(), "geo", "build", "--csv", dir.file("nets.csv"),
-                                  "--out", dir.file("geo.mmdb")});
-    INFO(out);
-    REQUIRE(rc == 0);
+    build_geo_db(dir, "127.0.10.0/24,GB\n");
     test_backend echo(test_backend::mode::echo);
     write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
     proxy_process proxy(dir, with_log(dir, {"--geoip", dir.file("geo.mmdb")}));

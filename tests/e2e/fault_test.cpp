@@ -58,21 +58,6 @@ void swap_in(const std::string& path, const std::string& content) {
     std::filesystem::rename(path + ".new", path);
 }
 
-// A client that sends and never reads (as e2e_starvation's): a small receive buffer, so that the
-// proxy's sends to it stall at once; non-blocking, so that the test never waits on it.
-unique_fd non_reader(std::uint16_t port) {
-    unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    int small = 4096;
-    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
-    fcntl(fd.get(), F_SETFL, O_NONBLOCK);
-    return fd;
-}
-
 }  // namespace
 
 TEST_CASE("fault: routing.db locked by a long write transaction") {
@@ -128,14 +113,7 @@ TEST_CASE("fault: a routing.db of the wrong schema swapped in at run time") {
 
 TEST_CASE("fault: the GeoIP database replaced by garbage at run time") {
     temp_dir dir;
-    {
-        std::ofstream csv(dir.file("nets.csv"));
-        csv << "127.0.0.0/8,DE\n";
-    }
-    auto [rc, out] = run_command({edgectl_bin(), "geo", "build", "--csv", dir.file("nets.csv"),
-                                  "--out", dir.file("geo.mmdb")});
-    INFO(out);
-    REQUIRE(rc == 0);
+    build_geo_db(dir, "127.0.0.0/8,DE\n");
     test_backend echo(test_backend::mode::echo);
     write_routing_db(dir.file("routing.db"), {{"echo", echo.port(), "eu", "DE"}});
     proxy_process proxy(dir, {dir.file("routing.db"),
@@ -217,7 +195,7 @@ TEST_CASE("fault: pool and spill both run dry under clients that never read: one
 
     std::vector<unique_fd> attackers;
     for (int i = 0; i < 100; ++i) {
-        attackers.push_back(non_reader(proxy.port()));
+        attackers.push_back(connect_non_reader(proxy.port()));
         REQUIRE(attackers.back());
     }
     // Each pushes bytes (never reading the echo) until an eviction is counted, at most 30 s. An

@@ -17,20 +17,12 @@ using namespace edge::test;
 TEST_CASE(
     "loopback clients mapped to countries by an edgectl-built database reach their backends") {
     temp_dir dir;
-    {
-        std::ofstream csv(dir.file("nets.csv"));
-        csv << "# test networks on loopback\n"
-               "127.0.10.0/24,GB\n"
-               "127.0.20.0/24,US\n"
-               "127.0.30.0/24,JP,ap\n"
-               "127.0.50.0/24,AR\n";
-    }
-    std::string edgectl = edgectl_bin();
-    REQUIRE_FALSE(edgectl.empty());
-    auto [rc, out] = run_command(
-        {edgectl, "geo", "build", "--csv", dir.file("nets.csv"), "--out", dir.file("geo.mmdb")});
-    INFO(out);
-    REQUIRE(rc == 0);
+    build_geo_db(dir,
+                 "# test networks on loopback\n"
+                 "127.0.10.0/24,GB\n"
+                 "127.0.20.0/24,US\n"
+                 "127.0.30.0/24,JP,ap\n"
+                 "127.0.50.0/24,AR\n");
 
     test_backend gb(test_backend::mode::banner, "gb"), us(test_backend::mode::banner, "us"),
         ph(test_backend::mode::banner, "ph"), pop(test_backend::mode::banner, "pop"),

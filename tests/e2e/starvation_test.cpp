@@ -36,21 +36,6 @@ using namespace edge::test;
 
 namespace {
 
-// A client that sends and never reads: a small receive buffer so that the proxy's sends to it
-// stall at once.
-unique_fd open_attacker(std::uint16_t port) {
-    unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    int small = 4096;
-    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
-    fcntl(fd.get(), F_SETFL, O_NONBLOCK);
-    return fd;
-}
-
 // Pushes bytes into every attacker until each has sent `per_client` bytes or the proxy stopped
 // taking its bytes for a while (the pipeline behind it is full), bounded by `limit`.
 void flood(std::vector<unique_fd>& attackers, std::size_t per_client,
@@ -106,7 +91,7 @@ TEST_CASE("300 clients that send and never read do not starve other clients of t
         INFO("round " << round);
         std::vector<unique_fd> attackers;
         for (int i = 0; i < 300; ++i)
-            attackers.push_back(open_attacker(proxy.port()));
+            attackers.push_back(connect_non_reader(proxy.port()));
         flood(attackers, 2u << 20, 20s);
 
         // While they hold on: every fresh client is answered, and quickly.

@@ -1,5 +1,7 @@
 #include "tests/support/proxy.hpp"
 
+#include <fstream>
+
 #include <regex>
 #include <stdexcept>
 
@@ -37,6 +39,18 @@ std::string edgectl_bin() {
 }
 std::string edge_load_bin() {
     return binary_under_test("EDGE_LOAD_BIN");
+}
+
+std::string build_geo_db(const temp_dir& dir, const std::string& csv) {
+    {
+        std::ofstream f(dir.file("nets.csv"));
+        f << csv;
+    }
+    const std::string db = dir.file("geo.mmdb");
+    auto [rc, out] =
+        run_command({edgectl_bin(), "geo", "build", "--csv", dir.file("nets.csv"), "--out", db});
+    if (rc != 0) throw std::runtime_error("edgectl geo build failed: " + out);
+    return db;
 }
 
 proxy_process::proxy_process(const temp_dir& dir, const proxy_options& opts)

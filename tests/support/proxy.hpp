@@ -55,4 +55,8 @@ std::string edgeproxy_bin();
 std::string edgectl_bin();
 std::string edge_load_bin();
 
+/// A GeoIP database made by `edgectl geo build` from CSV lines ("127.0.10.0/24,GB[,region]"),
+/// written to dir/geo.mmdb; returns its path. Throws with edgectl's output when it fails.
+std::string build_geo_db(const temp_dir& dir, const std::string& csv);
+
 }  // namespace edge::test

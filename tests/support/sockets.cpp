@@ -68,6 +68,19 @@ unique_fd listen_loopback(std::uint16_t& port, int backlog, bool ipv6 = false) {
 
 }  // namespace
 
+unique_fd connect_non_reader(std::uint16_t port) {
+    unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int small = 4096;
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
+    fcntl(fd.get(), F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
 unique_fd connect_tcp(std::uint16_t port, const std::string& host, const std::string& source,
                       std::chrono::milliseconds timeout) {
     bool v6 = host.find(':') != std::string::npos;

@@ -24,6 +24,10 @@ using namespace std::chrono_literals;
 /// blocking up to `timeout`.
 unique_fd connect_tcp(std::uint16_t port, const std::string& host = "127.0.0.1",
                       const std::string& source = "", std::chrono::milliseconds timeout = 5000ms);
+/// A client that sends and never reads (the starvation and eviction tests' attackers): a 4 KiB
+/// receive buffer, so that the proxy's sends to it stall at once; connected to 127.0.0.1:port,
+/// then non-blocking, so that a test never waits on it. Empty when the connect fails.
+unique_fd connect_non_reader(std::uint16_t port);
 /// Writes everything or fails (false) within `timeout`.
 bool send_all(int fd, const void* data, std::size_t len,
               std::chrono::milliseconds timeout = 10000ms);
