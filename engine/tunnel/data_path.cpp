@@ -23,7 +23,7 @@ constexpr std::uint64_t activity_report_ms = 10;
 }  // namespace
 
 tunnel_data_path::tunnel_data_path(worker_core& core, setup&& s)
-    : core_(core), setup_(std::move(s)), metrics_(*setup_.metrics) {}
+    : core_(core), setup_(std::move(s)), metrics_(setup_.metrics) {}
 
 tunnel_data_path::~tunnel_data_path() = default;
 
@@ -67,7 +67,7 @@ bool tunnel_data_path::start(std::string& error) noexcept {
         free_records_.push_back(static_cast<std::uint16_t>(i));
     activity_.resize(256);
     dirty_.reserve(256);
-    if (auto m = metrics_.map_peers(); !m) {
+    if (auto m = metrics_->map_peers(); !m) {
         error = "tunnel: cannot reserve per-peer counters";
         return false;
     }
@@ -168,7 +168,7 @@ void tunnel_data_path::on_message(tunnel_queue_message& m) noexcept {
 
 void tunnel_data_path::emit(tunnel_event&& e, bool urgent) noexcept {
     if (!setup_.events->push(std::move(e))) {
-        metrics_.drops[std::size_t(tunnel_drop::events_full)].add();
+        metrics_->drops[std::size_t(tunnel_drop::events_full)].add();
         return;
     }
     if (urgent) wake_pending_ = true;

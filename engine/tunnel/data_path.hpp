@@ -141,7 +141,7 @@ class tunnel_data_path {
 
     worker_core& core_;
     setup setup_;
-    tunnel_metrics& metrics_;
+    tunnel_metrics* metrics_;  // setup_.metrics: null without a tunnel, when nothing runs
     timer_slice timers_;
     bool draining_ = false;
 

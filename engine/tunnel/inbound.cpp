@@ -73,15 +73,15 @@ void tunnel_data_path::on_udp_recv(const completion& c) noexcept {
         const socket_address from = socket_address::from_sockaddr(v.name, v.name_len);
         std::size_t segment = gro_segment_size(*v.control);
         if (segment == 0 || segment > v.payload_len) segment = v.payload_len;
-        if (segment < v.payload_len) metrics_.gro_batches.add();
+        if (segment < v.payload_len) metrics_->gro_batches.add();
         std::size_t batched = 0;
         wg::keypair* batch_kp = nullptr;
         for (std::size_t at = 0; at < v.payload_len; at += segment) {
             std::size_t len = std::min(segment, v.payload_len - at);
             std::uint8_t* d = v.payload + at;
-            metrics_.udp_datagrams_in.add();
+            metrics_->udp_datagrams_in.add();
             if (len < 4) {
-                metrics_.drops[std::size_t(tunnel_drop::not_wireguard)].add();
+                metrics_->drops[std::size_t(tunnel_drop::not_wireguard)].add();
                 continue;
             }
             const std::uint32_t type = load_le32(d);
@@ -89,7 +89,7 @@ void tunnel_data_path::on_udp_recv(const completion& c) noexcept {
                 len >= wg::data_header_size + wg::tag_size) {
                 wg::keypair* kp = keys_.find(load_le32(d + 4));
                 if (kp == nullptr) {
-                    metrics_.drops[std::size_t(tunnel_drop::unknown_index)].add();
+                    metrics_->drops[std::size_t(tunnel_drop::unknown_index)].add();
                     continue;
                 }
                 if (kp != batch_kp || batched == max_batch) {
@@ -108,12 +108,12 @@ void tunnel_data_path::on_udp_recv(const completion& c) noexcept {
                 std::memcpy(e.bytes.data(), d, len);
                 emit(std::move(e), true);
             } else {
-                metrics_.drops[std::size_t(tunnel_drop::not_wireguard)].add();
+                metrics_->drops[std::size_t(tunnel_drop::not_wireguard)].add();
             }
         }
         if (batched > 0) open_batch(std::span(inbound_.data(), batched), *batch_kp, from, bid);
     } else {
-        metrics_.drops[std::size_t(tunnel_drop::not_wireguard)].add();
+        metrics_->drops[std::size_t(tunnel_drop::not_wireguard)].add();
     }
     release_udp_buffer(bid);
     if (!udp_armed_ && !udp_starved_) arm_udp_recv();
@@ -121,8 +121,8 @@ void tunnel_data_path::on_udp_recv(const completion& c) noexcept {
 
 void tunnel_data_path::open_batch(std::span<wg::inbound_packet> batch, wg::keypair& kp,
                                   const socket_address& from, std::uint16_t bid) noexcept {
-    wg::batch_outcome o = wg::decapsulate(kp, batch, table_.get(), now(), metrics_.rejections);
-    tunnel_peer_counters& pc = metrics_.peers[kp.peer()];
+    wg::batch_outcome o = wg::decapsulate(kp, batch, table_.get(), now(), metrics_->rejections);
+    tunnel_peer_counters& pc = metrics_->peers[kp.peer()];
     for (const wg::inbound_packet& p : batch) {
         if (p.err == wg::error::decrypt_failed) pc.decrypt_failures.add();
         if (p.err == wg::error::replay) pc.replays.add();
@@ -170,7 +170,7 @@ void tunnel_data_path::write_to_tun(std::span<wg::inbound_packet> batch,
             std::size_t len = write_coalesced({run.data(), n}, {out, coalesce_size});
             core_.io().prep_write(setup_.tun_fd, out, static_cast<unsigned>(len),
                                   tag(op::tun_write_coalesced, c));
-            metrics_.gro_runs.add();
+            metrics_->gro_runs.add();
             i = next;
             continue;
         }
@@ -192,20 +192,20 @@ void tunnel_data_path::write_to_tun(std::span<wg::inbound_packet> batch,
 
 void tunnel_data_path::on_coalesced_written(std::uint32_t buffer, const completion& c) noexcept {
     if (c.res < 0) {
-        metrics_.drops[std::size_t(tunnel_drop::tun_write)].add();
+        metrics_->drops[std::size_t(tunnel_drop::tun_write)].add();
         log::debug("tunnel: writing a coalesced run to the TUN device: {}", std::strerror(-c.res));
     } else {
-        metrics_.tun_writes.add();
+        metrics_->tun_writes.add();
     }
     free_coalesce_.push_back(static_cast<std::uint16_t>(buffer));
 }
 
 void tunnel_data_path::on_tun_written(std::uint32_t bid, const completion& c) noexcept {
     if (c.res < 0) {
-        metrics_.drops[std::size_t(tunnel_drop::tun_write)].add();
+        metrics_->drops[std::size_t(tunnel_drop::tun_write)].add();
         log::debug("tunnel: writing to the TUN device: {}", std::strerror(-c.res));
     } else {
-        metrics_.tun_writes.add();
+        metrics_->tun_writes.add();
     }
     release_udp_buffer(static_cast<std::uint16_t>(bid));
 }

@@ -79,7 +79,7 @@ void tunnel_data_path::on_tun_read(std::uint32_t generation, const completion& c
         log::warn("tunnel: reading the TUN device: {}", std::strerror(-c.res));
         return;
     }
-    metrics_.tun_reads.add();
+    metrics_->tun_reads.add();
     std::uint16_t bid = c.buffer_id();
     tun_pool_->on_taken(1);
     const auto* data = reinterpret_cast<const std::uint8_t*>(tun_pool_->data(bid));
@@ -88,7 +88,7 @@ void tunnel_data_path::on_tun_read(std::uint32_t generation, const completion& c
         if (len > vnet_header::size)
             seal_and_send({data + vnet_header::size, len - vnet_header::size}, data);
         else
-            metrics_.drops[std::size_t(tunnel_drop::bad_packet)].add();
+            metrics_->drops[std::size_t(tunnel_drop::bad_packet)].add();
     } else {
         seal_and_send({data, len}, nullptr);
     }
@@ -102,18 +102,18 @@ void tunnel_data_path::seal_and_send(std::span<const std::uint8_t> packet,
     if (vnet != nullptr) h = vnet_header::read({vnet, vnet_header::size});
     gso_splitter split;
     if (split.start(h, packet) != gso_error::none) {
-        metrics_.drops[std::size_t(tunnel_drop::bad_packet)].add();
+        metrics_->drops[std::size_t(tunnel_drop::bad_packet)].add();
         return;
     }
     const wg::peer_id peer = table_ ? table_->destination_peer(packet) : wg::no_peer;
     if (peer == wg::no_peer) {
-        metrics_.drops[std::size_t(tunnel_drop::no_route)].add();
+        metrics_->drops[std::size_t(tunnel_drop::no_route)].add();
         return;
     }
     wg::keypair* kp = keys_.sending(peer);
     if (kp == nullptr) {
         // No session yet: the control thread stages the packets and starts a handshake.
-        metrics_.peers[peer].no_session.add(split.count());
+        metrics_->peers[peer].no_session.add(split.count());
         for (std::size_t i = 0; i < split.count(); ++i) {
             if (split.length(i) > max_tunnel_packet) continue;
             tunnel_event e;
@@ -128,10 +128,10 @@ void tunnel_data_path::seal_and_send(std::span<const std::uint8_t> packet,
     const socket_address* to =
         endpoints_ && peer < endpoints_->size() ? &(*endpoints_)[peer] : nullptr;
     if (to == nullptr || to->empty()) {
-        metrics_.drops[std::size_t(tunnel_drop::no_endpoint)].add();
+        metrics_->drops[std::size_t(tunnel_drop::no_endpoint)].add();
         return;
     }
-    metrics_.gso_segments.add(split.count() > 1 ? split.count() : 0);
+    metrics_->gso_segments.add(split.count() > 1 ? split.count() : 0);
     // Batches that fit one UDP GSO send (64 KiB, 64 datagrams), each sealed together into send
     // slots and sent with one sendmsg.
     const std::size_t datagram = wg::outbound_headroom + setup_.mtu + wg::outbound_tailroom;
@@ -139,7 +139,7 @@ void tunnel_data_path::seal_and_send(std::span<const std::uint8_t> packet,
     for (std::size_t first = 0; first < split.count(); first += per_send) {
         std::size_t n = std::min(per_send, split.count() - first);
         if (free_slots_.size() < n || free_records_.empty()) {
-            metrics_.drops[std::size_t(tunnel_drop::no_buffer)].add(split.count() - first);
+            metrics_->drops[std::size_t(tunnel_drop::no_buffer)].add(split.count() - first);
             return;
         }
         std::uint16_t index = free_records_.back();
@@ -156,9 +156,9 @@ void tunnel_data_path::seal_and_send(std::span<const std::uint8_t> packet,
         }
         r.peer = peer;
         wg::batch_outcome o = wg::encapsulate(*kp, std::span(outbound_.data(), n), setup_.mtu,
-                                              now(), metrics_.rejections);
+                                              now(), metrics_->rejections);
         note_sent(peer, o);
-        tunnel_peer_counters& pc = metrics_.peers[peer];
+        tunnel_peer_counters& pc = metrics_->peers[peer];
         pc.tx_packets.add(o.data);
         pc.tx_bytes.add(o.bytes);
         send_batch(index, n, *to);
@@ -205,14 +205,14 @@ void tunnel_data_path::send_batch(std::uint16_t index, std::size_t n,
     }
     core_.io().prep_sendmsg(setup_.udp_fd, &r.msg, tag(op::udp_send, index), false);
     ++sends_in_flight_;
-    metrics_.udp_datagrams_out.add(k);
+    metrics_->udp_datagrams_out.add(k);
 }
 
 void tunnel_data_path::on_udp_sent(std::uint32_t index, const completion& c) noexcept {
     send_record& r = records_[index];
     --sends_in_flight_;
     if (c.res < 0) {
-        metrics_.drops[std::size_t(tunnel_drop::udp_send)].add(r.count);
+        metrics_->drops[std::size_t(tunnel_drop::udp_send)].add(r.count);
         log::debug("tunnel: UDP send: {}", std::strerror(-c.res));
     }
     for (std::size_t i = 0; i < r.count; ++i)
@@ -223,7 +223,7 @@ void tunnel_data_path::on_udp_sent(std::uint32_t index, const completion& c) noe
 
 void tunnel_data_path::send_control_datagram(const tunnel_datagram_message& m) noexcept {
     if (free_slots_.empty() || free_records_.empty() || m.len > slot_size) {
-        metrics_.drops[std::size_t(tunnel_drop::no_buffer)].add();
+        metrics_->drops[std::size_t(tunnel_drop::no_buffer)].add();
         return;
     }
     std::uint16_t index = free_records_.back();
@@ -244,7 +244,7 @@ void tunnel_data_path::send_control_datagram(const tunnel_datagram_message& m) n
     s.msg.msg_iovlen = 1;
     core_.io().prep_sendmsg(setup_.udp_fd, &s.msg, tag(op::udp_send, index), false);
     ++sends_in_flight_;
-    metrics_.udp_datagrams_out.add();
+    metrics_->udp_datagrams_out.add();
 }
 
 }  // namespace edge::engine
