@@ -30,15 +30,25 @@ std::uint32_t load_le32(const std::uint8_t* p) noexcept {
 }
 
 /// The segment size UDP GRO reports for a read that carries several datagrams; 0: one datagram.
+/// The control area sits after the name in the provided buffer, where nothing aligns it for a
+/// cmsghdr: each header is read by copy, never through a cast (UBSan caught the cast).
 std::size_t gro_segment_size(const msghdr& control) noexcept {
-    for (cmsghdr* cm = CMSG_FIRSTHDR(&control); cm != nullptr;
-         cm = CMSG_NXTHDR(const_cast<msghdr*>(&control), cm)) {
-        if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
-            cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+    const auto* p = static_cast<const std::uint8_t*>(control.msg_control);
+    std::size_t left = p != nullptr ? control.msg_controllen : 0;
+    while (left >= sizeof(cmsghdr)) {
+        cmsghdr h;
+        std::memcpy(&h, p, sizeof h);
+        if (h.cmsg_len < sizeof(cmsghdr) || h.cmsg_len > left) return 0;
+        if (h.cmsg_level == SOL_UDP && h.cmsg_type == UDP_GRO &&
+            h.cmsg_len >= CMSG_LEN(sizeof(int))) {
             int size = 0;
-            std::memcpy(&size, CMSG_DATA(cm), sizeof size);
+            std::memcpy(&size, p + CMSG_LEN(0), sizeof size);
             return size > 0 ? static_cast<std::size_t>(size) : 0;
         }
+        const std::size_t step = CMSG_ALIGN(h.cmsg_len);
+        if (step >= left) return 0;
+        p += step;
+        left -= step;
     }
     return 0;
 }
