@@ -28,12 +28,13 @@ struct pop {
         // The proxy starts on the file the sync wrote (it would also pick it up later).
         REQUIRE(until([&] { return std::filesystem::exists(db); }, 10s));
         proxy.emplace(
-            dir,
+            own,
             proxy_options{
                 db, 1, {"--region", region, "--binding-ttl", "0", "--reload-interval", "100ms"}});
     }
     std::string db;
     sync_process sync;
+    temp_dir own;  // the proxy's own files: its control socket is per directory
     std::optional<proxy_process> proxy;
 
     // The next `n` clients all reach `name`.
