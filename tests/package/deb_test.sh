@@ -20,8 +20,9 @@ deb=$("$EDGE_SOURCE_DIR/tools/package/build_deb" --build-dir "$EDGE_BUILD_DIR/pa
         --buildtype debug --out "$work" | tail -1)
 [ -f "$deb" ] || fail "no package built"
 
-dpkg-deb -f "$deb" Package | grep -qx edgeproxy || fail "Package field"
-dpkg-deb -f "$deb" Depends | grep -q 'liburing2' || fail "Depends lacks liburing2: $(dpkg-deb -f "$deb" Depends)"
+grep -qx edgeproxy <<<"$(dpkg-deb -f "$deb" Package)" || fail "Package field"
+grep -q 'liburing2' <<<"$(dpkg-deb -f "$deb" Depends)" ||
+  fail "Depends lacks liburing2: $(dpkg-deb -f "$deb" Depends)"
 contents=$(dpkg-deb -c "$deb" | awk '{print $NF}')
 for want in ./usr/sbin/edgeproxy ./usr/bin/edgectl ./usr/bin/edge-load \
             ./usr/share/man/man8/edgeproxy.8.gz ./usr/share/man/man8/edgectl.8.gz \
