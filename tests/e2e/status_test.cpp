@@ -191,6 +191,45 @@ TEST_CASE("edgectl status prints the live view as a table") {
     CHECK_THAT(nout, Catch::Contains("cannot connect to the admin endpoint"));
 }
 
+TEST_CASE("GET /status names the GeoIP database in force") {
+    temp_dir dir;
+    const std::string geo = build_geo_db(dir, "127.0.0.0/8,DE\n");
+    test_backend a(test_backend::mode::echo, "a");
+    write_routing_db(dir.file("routing.db"), {{"eu-1", a.port(), "eu", "DE"}});
+    proxy_process proxy(dir, {dir.file("routing.db"), 1, {"--geoip", geo}});
+    json s = status_of(proxy);
+    INFO(s.dump());
+    REQUIRE(s["geoip"].is_object());
+    CHECK(s["geoip"]["path"] == geo);
+    CHECK(!s["geoip"]["type"].get<std::string>().empty());
+    CHECK(std::regex_match(s["geoip"]["loaded"].get<std::string>(),
+                           std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+}
+
+TEST_CASE("edgectl status says why a backend its checks took down is down") {
+    temp_dir dir;
+    test_backend a(test_backend::mode::echo, "a");
+    const std::uint16_t dead = refused_port();
+    write_routing_db(dir.file("routing.db"), {{"eu-1", a.port(), "eu"}, {"eu-2", dead, "eu"}});
+    proxy_process proxy(dir, {dir.file("routing.db"),
+                              1,
+                              {"--check-interval", "200ms", "--check-fast-interval", "100ms",
+                               "--check-fall", "2"}});
+    const std::string admin = "127.0.0.1:" + std::to_string(proxy.metrics_port());
+    std::string out;
+    bool down = false;
+    for (int i = 0; i < 50 && !down; ++i) {
+        out = run_command({edgectl_bin(), "status", "--admin", admin}).second;
+        down = std::regex_search(out, std::regex("\\neu-2 .* up +down "));  // routing.db: up
+        if (!down) std::this_thread::sleep_for(100ms);
+    }
+    INFO(out);
+    CHECK(down);
+    // The reason line under the table names the backend and what its checks met.
+    CHECK(std::regex_search(out, std::regex("\\n  eu-2: .*refused")));
+    CHECK(std::regex_search(out, std::regex("\\neu-1 .* up +up ")));
+}
+
 TEST_CASE("--admin-token-file: every admin request needs the token") {
     temp_dir dir;
     {
