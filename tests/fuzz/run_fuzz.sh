@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer harness from a scratch corpus: libFuzzer adds new inputs to its first
 # directory only, here a temporary one, so seed directories (read, never written) stay as they
-# are. --seeds DIR adds a seed directory when it exists (tests/fuzz/corpus/NAME for the fuzzer
-# NAME_fuzz, or the MaxMind test databases for the GeoIP fuzzer); a harness may also write seeds
+# are. Each --seeds DIR adds a seed directory when it exists (tests/fuzz/corpus/NAME for the
+# fuzzer NAME_fuzz; for the GeoIP fuzzer, databases `edgectl geo build` makes at run time and the
+# MaxMind test databases of ../shared); a harness may also write seeds
 # of its own into $FUZZ_CORPUS_DIR at start-up (the wg fuzzer writes real messages of its tunnel
 # pair there, beside the hand-shaped ones of corpus/wg_datagram).
-#   run_fuzz.sh FUZZER [--seeds DIR] [libFuzzer flags...]
+#   run_fuzz.sh FUZZER [--seeds DIR]... [libFuzzer flags...]
 set -euo pipefail
 fuzzer=$1
 shift
 seeds=()
-if [ "${1:-}" = --seeds ]; then
+while [ "${1:-}" = --seeds ]; do
   if [ -d "$2" ]; then seeds+=("$2"); else echo "note: $2 is absent: fuzzing without its seeds"; fi
   shift 2
-fi
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
