@@ -14,17 +14,12 @@
 
 #include "engine/codec/gso.hpp"
 #include "engine/codec/ip_checksum.hpp"
+#include "tests/engine/packet_bytes.hpp"
 
 using namespace edge::engine;
+using namespace edge::engine::test;
 
 namespace {
-
-std::uint16_t be16(const std::uint8_t* p) {
-    return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-std::uint32_t be32(const std::uint8_t* p) {
-    return std::uint32_t(be16(p)) << 16 | be16(p + 2);
-}
 
 // The RFC 1071 sum, one 16-bit word at a time: the reference for the fast one.
 std::uint16_t slow_checksum(const std::vector<std::uint8_t>& d) {
@@ -34,14 +29,6 @@ std::uint16_t slow_checksum(const std::vector<std::uint8_t>& d) {
         s = (s & 0xffff) + (s >> 16);
     }
     return static_cast<std::uint16_t>(~s & 0xffff);
-}
-
-std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::vector<std::uint8_t> v(n);
-    for (auto& b : v)
-        b = static_cast<std::uint8_t>(rng());
-    return v;
 }
 
 // An IPv4 or IPv6 packet with a TCP or UDP header and `payload`, L4 checksum partial (the
@@ -93,20 +80,6 @@ std::vector<std::uint8_t> super_packet(bool v6, bool tcp,
     p[field] = static_cast<std::uint8_t>(ps >> 8);
     p[field + 1] = static_cast<std::uint8_t>(ps);
     return p;
-}
-
-// What a receiving kernel checks: header checksum, L4 checksum.
-void check_packet(const std::vector<std::uint8_t>& p, bool v6, bool tcp) {
-    std::size_t ip = v6 ? 40 : 20;
-    if (!v6) {
-        CHECK(be16(&p[2]) == p.size());
-        CHECK(checksum_finish(checksum_add(0, {p.data(), 20})) == 0);
-    } else {
-        CHECK(be16(&p[4]) == p.size() - 40);
-    }
-    std::uint64_t sum = pseudo_header_sum({p.data(), ip}, tcp ? 6 : 17, p.size() - ip);
-    CHECK(checksum_finish(checksum_add(sum, {p.data() + ip, p.size() - ip})) == 0);
-    if (!tcp) CHECK(be16(&p[ip + 4]) == p.size() - ip);
 }
 
 }  // namespace

@@ -19,38 +19,15 @@
 #include "engine/codec/gso.hpp"
 #include "engine/codec/ip_checksum.hpp"
 #include "engine/codec/tcp_coalesce.hpp"
+#include "tests/engine/packet_bytes.hpp"
 
 using namespace edge::engine;
+using namespace edge::engine::test;
 
 namespace {
 
-using packet = std::vector<std::uint8_t>;
-
 constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10, urg = 0x20,
                        ece = 0x40, cwr = 0x80;
-
-std::uint16_t be16(const std::uint8_t* p) {
-    return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-std::uint32_t be32(const std::uint8_t* p) {
-    return std::uint32_t(be16(p)) << 16 | be16(p + 2);
-}
-void put16(std::uint8_t* p, std::uint16_t v) {
-    p[0] = static_cast<std::uint8_t>(v >> 8);
-    p[1] = static_cast<std::uint8_t>(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) {
-    put16(p, static_cast<std::uint16_t>(v >> 16));
-    put16(p + 2, static_cast<std::uint16_t>(v));
-}
-
-packet random_bytes(std::size_t n, std::uint32_t seed) {
-    std::mt19937 rng(seed);
-    packet v(n);
-    for (auto& b : v)
-        b = static_cast<std::uint8_t>(rng());
-    return v;
-}
 
 // One TCP segment as it comes out of the tunnel: every field a test may vary.
 struct segment_spec {
@@ -174,19 +151,6 @@ packet coalesce(const std::vector<packet>& batch) {
     CHECK(out[n] == 0xee);
     out.resize(n);
     return out;
-}
-
-// What a receiving kernel checks of a complete packet: lengths, header and TCP checksums.
-void check_packet(std::span<const std::uint8_t> p, bool v6) {
-    const std::size_t ip = v6 ? 40 : 20;
-    if (!v6) {
-        CHECK(be16(&p[2]) == p.size());
-        CHECK(checksum_finish(checksum_add(0, {p.data(), 20})) == 0);
-    } else {
-        CHECK(be16(&p[4]) == p.size() - 40);
-    }
-    std::uint64_t sum = pseudo_header_sum({p.data(), ip}, 6, p.size() - ip);
-    CHECK(checksum_finish(checksum_add(sum, p.subspan(ip))) == 0);
 }
 
 // The timestamps option (RFC 7323) behind two NOPs, as Linux sends it on every segment.
