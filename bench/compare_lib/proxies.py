@@ -124,7 +124,9 @@ class haproxy(proxy):
             comment=tag, cpu=cpu, maxconn=self.env.maxconn, listen=f"127.0.0.1:{port}",
             backlog=BACKLOG, servers=servers,
             splice="option splice-auto" if getattr(self.env, "haproxy_splice", True)
-            else "# option splice-auto: off (--haproxy-no-splice)")
+            else "# option splice-auto: off (--haproxy-no-splice)",
+            busy="busy-polling" if getattr(self.env, "haproxy_busy", False)
+            else "# busy-polling: off (bench/compare --busy-poll turns it on)")
         cfg = self.env.work / f"haproxy-{tag}.cfg"
         cfg.write_text(text)
         return ["haproxy", "-db", "-f", str(cfg)]

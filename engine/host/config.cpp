@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "base/nearest_word.hpp"
+#include "base/small_file.hpp"
+#include "base/strings.hpp"
 #include "geo/region_map.hpp"
 #include "geo/types.hpp"
 
@@ -247,8 +249,10 @@ const option_spec options[] = {
      }},
     {"--busy-poll", nullptr, "DURATION",
      "after a burst of work, keep polling this long (e.g. 50us) before sleeping: lower latency "
-     "for a busy core, at the cost of CPU. Default 0 (off)",
+     "for a busy core, at the cost of CPU. Default 50us when every worker's CPU is isolated "
+     "(isolcpus=, or an isolated cpuset partition), else 0 (off)",
      [](config& c, std::string_view v, bool) {
+         c.busy_poll_given = true;
          if (v.size() > 2 && v.substr(v.size() - 2) == "us") {
              auto n = parse_uint<unsigned>(v.substr(0, v.size() - 2));
              if (!n || *n > 1000000)
@@ -451,6 +455,32 @@ std::vector<int> allowed_cpus() {
     return out;
 }
 
+std::chrono::microseconds default_busy_poll(const std::vector<int>& worker_cpus,
+                                            const std::vector<int>& isolated) {
+    if (worker_cpus.empty()) return std::chrono::microseconds(0);
+    for (int cpu : worker_cpus)
+        if (!std::binary_search(isolated.begin(), isolated.end(), cpu))
+            return std::chrono::microseconds(0);
+    return std::chrono::microseconds(50);
+}
+
+std::vector<int> isolated_cpus() {
+    std::vector<int> out;
+    for (const char* path :
+         {"/sys/devices/system/cpu/isolated", "/sys/fs/cgroup/cpuset.cpus.isolated"}) {
+        char buf[512];
+        if (!read_small_file(path, buf, sizeof buf)) continue;  // absent, or nothing isolated
+        std::string_view text = trim(std::string_view(buf));
+        while (!text.empty() && text.back() == '\n')
+            text.remove_suffix(1);
+        if (text.empty()) continue;
+        if (auto list = parse_cpu_list(text)) out.insert(out.end(), list->begin(), list->end());
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
 std::string usage_text() {
     std::string s =
         "usage: edgeproxy [options]\n\n"
@@ -516,6 +546,7 @@ parse_outcome parse_config(int argc, const char* const* argv, const env_lookup& 
     if (out.listen.empty() && out.listen_proxy.empty() && out.wg_config.empty())
         out.listen.push_back(*parse_socket_address("0.0.0.0:8080"));
     if (out.cpus.empty()) out.cpus = allowed_cpus();
+    if (!out.busy_poll_given) out.busy_poll = default_busy_poll(out.cpus, isolated_cpus());
     // A takeover adopts the old instance's control socket unless told otherwise.
     if (!out.takeover_path.empty() && out.control_path.empty() && !out.control_off)
         out.control_path = out.takeover_path;

@@ -51,6 +51,7 @@ struct config {
     unsigned max_inflight = 256 * 1024;         // --max-inflight, bytes per direction
     std::uint32_t max_backends = 65536;         // --max-backends (slots)
     std::chrono::microseconds busy_poll{0};     // --busy-poll: keep polling this long after work
+    bool busy_poll_given = false;               // else default_busy_poll() decides
     milliseconds reload_interval{200};          // --reload-interval: routing.db change checks
     milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
     std::uint32_t max_bindings = 1u << 20;      // --max-bindings
@@ -94,5 +95,15 @@ std::optional<milliseconds> parse_duration(std::string_view s) noexcept;
 std::optional<std::vector<int>> parse_cpu_list(std::string_view s);
 /// The CPUs this process may run on (sched_getaffinity), ascending.
 std::vector<int> allowed_cpus();
+
+/// --busy-poll's default: polling pays off only on a core that no other task wants, since the
+/// spinning would take their time (and a shared CPU's latency gets worse, not better). The kernel
+/// says which cores those are: `isolated` is the union of /sys/devices/system/cpu/isolated
+/// (isolcpus=) and cgroup v2's cpuset.cpus.isolated (isolated partitions). When every worker's
+/// CPU is isolated: 50 µs (docs/BENCHMARKS.md "Latency in the same mode"); otherwise 0.
+std::chrono::microseconds default_busy_poll(const std::vector<int>& worker_cpus,
+                                            const std::vector<int>& isolated);
+/// The isolated CPUs as the kernel lists them (both files above; absent files add nothing).
+std::vector<int> isolated_cpus();
 
 }  // namespace edge::engine

@@ -8,19 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/small_file.hpp"
+
 namespace edge::engine {
 
 namespace {
-
-// The whole of a small /proc file into buf (NUL-terminated); false when it cannot be read.
-bool read_small_file(const char* path, char* buf, std::size_t size) noexcept {
-    std::FILE* f = std::fopen(path, "re");
-    if (f == nullptr) return false;
-    const std::size_t n = std::fread(buf, 1, size - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    return n > 0;
-}
 
 // Seconds since the epoch at which the machine booted (/proc/stat's btime).
 std::optional<std::uint64_t> boot_time() noexcept {

@@ -105,6 +105,9 @@ TEST_CASE("durations, CPU lists and switches") {
     CHECK(c.busy_poll == std::chrono::microseconds(50));
     REQUIRE(parse({"--busy-poll", "2ms"}, fake_env{}, c) == parse_outcome::run);
     CHECK(c.busy_poll == std::chrono::microseconds(2000));
+    CHECK(c.busy_poll_given);
+    REQUIRE(parse({"--busy-poll", "0"}, fake_env{}, c) == parse_outcome::run);
+    CHECK(c.busy_poll == std::chrono::microseconds(0));
     REQUIRE(parse({"--connect-timeout", "300ms", "--idle-timeout", "2m", "--metrics", "off",
                    "--check", "--cores", "1"},
                   fake_env{}, c) == parse_outcome::run);
@@ -191,4 +194,25 @@ TEST_CASE("an admin endpoint off loopback needs a token or an explicit --admin-i
     CHECK(error_of({"--metrics", "[::1]:9090"}).empty());
     CHECK_THAT(error_of({"--access-log-format", "xml"}), Catch::Contains("--access-log-format"));
     CHECK_THAT(error_of({"--wait-for-db", "soon"}), Catch::Contains("--wait-for-db"));
+}
+
+TEST_CASE("busy polling is on by default only when every worker's CPU is isolated") {
+    using us = std::chrono::microseconds;
+    // Workers on CPUs 2-3 of a host booted with isolcpus=2-3: nothing else runs there.
+    CHECK(default_busy_poll({2, 3}, {2, 3}) == us(50));
+    CHECK(default_busy_poll({2}, {1, 2, 3}) == us(50));
+    // One worker on a shared CPU: spinning there would take another task's time.
+    CHECK(default_busy_poll({1, 2}, {2, 3}) == us(0));
+    CHECK(default_busy_poll({0, 1}, {}) == us(0));
+    CHECK(default_busy_poll({}, {0}) == us(0));
+
+    // Without --busy-poll the kernel's list decides; --busy-poll always wins.
+    config c;
+    REQUIRE(parse({"--metrics", "off", "--check"}, fake_env{}, c) == parse_outcome::run);
+    CHECK_FALSE(c.busy_poll_given);
+    CHECK(c.busy_poll == default_busy_poll(c.cpus, isolated_cpus()));
+    config d;
+    REQUIRE(parse({"--metrics", "off", "--check", "--busy-poll", "0"}, fake_env{}, d) ==
+            parse_outcome::run);
+    CHECK(d.busy_poll == us(0));
 }
