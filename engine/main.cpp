@@ -282,11 +282,14 @@ int main(int argc, char** argv) {
         tables->snap->version, cfg.region, features->kernel_major, features->kernel_minor,
         features->defer_taskrun, features->recv_bundle, us.count());
     if (!control_path.empty()) log::info("control socket {}", control_path);
-    if (cfg.busy_poll.count() != 0)
-        log::info("workers poll for {} us after work before sleeping{}", cfg.busy_poll.count(),
-                  cfg.busy_poll_given ? ""
-                                      : " (every worker's CPU is isolated; --busy-poll 0 turns "
-                                        "this off)");
+    if (cfg.busy_poll.window.count() != 0)
+        log::info("workers poll after work before sleeping: {}{}",
+                  cfg.busy_poll.adaptive
+                      ? fmt::format("a window adapted up to {} us", cfg.busy_poll.window.count())
+                      : fmt::format("{} us", cfg.busy_poll.window.count()),
+                  cfg.busy_poll_given
+                      ? ""
+                      : " (every worker's CPU is isolated; --busy-poll 0 turns this off)");
     if (takeover) {
         // We accept already, on the same sockets: the old instance may stop now.
         if (auto ok = takeover->ready(10000); !ok) {

@@ -170,6 +170,7 @@ class instance:
         self.port = free_port()
         self.log = kind.env.work / f"{kind.name}-{tag}.log"
         self.proc = None
+        self.paused = False
         self.start_s = None  # exec → first proxied echo, when started with start()
 
     def start(self, timeout=5.0):
@@ -196,8 +197,22 @@ class instance:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def pause(self, paused):
+        """SIGSTOP (paused) or SIGCONT to every process of the instance: a proxy that polls
+        instead of sleeping (HAProxy's busy-polling spins even when idle) would otherwise take
+        CPU time from whichever target is being measured on its CPU."""
+        if self.proc is None or paused == self.paused:
+            return
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGSTOP if paused else signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.paused = paused
+
     def stop(self):
         if self.proc is not None:
+            self.pause(False)  # a stopped process would not act on the SIGTERM
             stop_tree(self.proc)
             self.proc = None
 

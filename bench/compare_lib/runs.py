@@ -20,6 +20,17 @@ class target:
         return self.inst.pids() if self.inst else []
 
 
+def snapshot(path, ports):
+    """`ss -tnoi` of the sockets on any of ports (either end) into path; best effort."""
+    filt = " or ".join(f"sport = :{p} or dport = :{p}" for p in ports)
+    try:
+        with open(path, "wb") as out:
+            subprocess.run(["ss", "-tanoi", filt], stdout=out, stderr=subprocess.STDOUT,
+                           timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        pass
+
+
 class runner:
     """Runs edge-load clients pinned to the load CPU against targets; owns the run counter that
     names each run's files."""
@@ -45,9 +56,12 @@ class runner:
         try:
             rc = proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            # What the stalled connections looked like, for whoever reads the failed run: every
+            # TCP socket on the target's and the backends' ports, with queues and timers.
+            snapshot(stem.with_suffix(".ss"), list(tgt.ports) + list(tgt.backend.ports))
             proc.kill()
             proc.wait()
-            rc = "killed after timeout"
+            rc = f"killed after timeout (sockets: {stem.with_suffix('.ss').name})"
         try:
             with open(json_path) as f:
                 res = json.load(f)

@@ -247,19 +247,22 @@ const option_spec options[] = {
      [](config& c, std::string_view v, bool) {
          c.max_bindings = need_uint<std::uint32_t>("--max-bindings", v, 1, 1u << 28);
      }},
-    {"--busy-poll", nullptr, "DURATION",
-     "after a burst of work, keep polling this long (e.g. 50us) before sleeping: lower latency "
-     "for a busy core, at the cost of CPU. Default 50us when every worker's CPU is isolated "
+    {"--busy-poll", nullptr, "DURATION|auto",
+     "after work, keep polling this long (e.g. 50us) before sleeping: lower latency at the "
+     "cost of CPU; auto: a window that grows while polling catches the next completion and "
+     "shrinks when idle (up to 1ms). Default auto when every worker's CPU is isolated "
      "(isolcpus=, or an isolated cpuset partition), else 0 (off)",
      [](config& c, std::string_view v, bool) {
          c.busy_poll_given = true;
-         if (v.size() > 2 && v.substr(v.size() - 2) == "us") {
+         if (v == "auto") {
+             c.busy_poll = busy_poll_setting{busy_poll_setting::auto_ceiling, true};
+         } else if (v.size() > 2 && v.substr(v.size() - 2) == "us") {
              auto n = parse_uint<unsigned>(v.substr(0, v.size() - 2));
              if (!n || *n > 1000000)
                  throw config_error(fmt::format("--busy-poll: '{}' is not a duration", v));
-             c.busy_poll = std::chrono::microseconds(*n);
+             c.busy_poll = busy_poll_setting{std::chrono::microseconds(*n), false};
          } else {
-             c.busy_poll = need_duration("--busy-poll", v);
+             c.busy_poll = busy_poll_setting{need_duration("--busy-poll", v), false};
          }
      }},
     // ---- health checks (issue 14; README "Health checks") ----
@@ -455,13 +458,12 @@ std::vector<int> allowed_cpus() {
     return out;
 }
 
-std::chrono::microseconds default_busy_poll(const std::vector<int>& worker_cpus,
-                                            const std::vector<int>& isolated) {
-    if (worker_cpus.empty()) return std::chrono::microseconds(0);
+busy_poll_setting default_busy_poll(const std::vector<int>& worker_cpus,
+                                    const std::vector<int>& isolated) {
+    if (worker_cpus.empty()) return {};
     for (int cpu : worker_cpus)
-        if (!std::binary_search(isolated.begin(), isolated.end(), cpu))
-            return std::chrono::microseconds(0);
-    return std::chrono::microseconds(50);
+        if (!std::binary_search(isolated.begin(), isolated.end(), cpu)) return {};
+    return busy_poll_setting{busy_poll_setting::auto_ceiling, true};
 }
 
 std::vector<int> isolated_cpus() {

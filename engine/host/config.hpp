@@ -18,6 +18,18 @@ namespace edge::engine {
 
 using std::chrono::milliseconds;
 
+/// --busy-poll: how long a worker polls its ring after work before it sleeps
+/// (engine/host/poll_window.hpp).
+struct busy_poll_setting {
+    /// `auto`'s ceiling: at 1,000 requests/s or more per worker the window spans the gap
+    /// between requests, so the worker never sleeps under load.
+    static constexpr std::chrono::microseconds auto_ceiling{1000};
+
+    std::chrono::microseconds window{0};  // the fixed window, or the adaptive window's ceiling
+    bool adaptive = false;                // `auto`: the window follows the gaps it sees
+    bool operator==(const busy_poll_setting&) const = default;
+};
+
 struct config {
     /// The tunnel runs alone: --wg-config without --listen (a backend host, or POP to POP).
     bool tunnel_only() const noexcept {
@@ -50,7 +62,7 @@ struct config {
     unsigned buffer_size = 16384;               // --buffer-size
     unsigned max_inflight = 256 * 1024;         // --max-inflight, bytes per direction
     std::uint32_t max_backends = 65536;         // --max-backends (slots)
-    std::chrono::microseconds busy_poll{0};     // --busy-poll: keep polling this long after work
+    busy_poll_setting busy_poll;                // --busy-poll: polling after work, not sleeping
     bool busy_poll_given = false;               // else default_busy_poll() decides
     milliseconds reload_interval{200};          // --reload-interval: routing.db change checks
     milliseconds binding_ttl{600 * 1000};       // --binding-ttl: client affinity (0: off)
@@ -100,9 +112,9 @@ std::vector<int> allowed_cpus();
 /// spinning would take their time (and a shared CPU's latency gets worse, not better). The kernel
 /// says which cores those are: `isolated` is the union of /sys/devices/system/cpu/isolated
 /// (isolcpus=) and cgroup v2's cpuset.cpus.isolated (isolated partitions). When every worker's
-/// CPU is isolated: 50 µs (docs/BENCHMARKS.md "Latency in the same mode"); otherwise 0.
-std::chrono::microseconds default_busy_poll(const std::vector<int>& worker_cpus,
-                                            const std::vector<int>& isolated);
+/// CPU is isolated: `auto` (docs/BENCHMARKS.md "Latency in the same mode"); otherwise off.
+busy_poll_setting default_busy_poll(const std::vector<int>& worker_cpus,
+                                    const std::vector<int>& isolated);
 /// The isolated CPUs as the kernel lists them (both files above; absent files add nothing).
 std::vector<int> isolated_cpus();
 

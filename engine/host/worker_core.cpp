@@ -27,7 +27,8 @@ worker_core::worker_core(unsigned index, int cpu, const config& cfg, const ring_
       cpu_(cpu),
       cfg_(cfg),
       features_(features),
-      busy_poll_ns_(static_cast<std::uint64_t>(cfg.busy_poll.count()) * 1000),
+      poll_window_(static_cast<std::uint64_t>(cfg.busy_poll.window.count()) * 1000,
+                   cfg.busy_poll.adaptive),
       inbox_(64) {
     // Created here, before the thread starts, so that post() can never see an invalid fd.
     wake_fd_.reset(eventfd(0, EFD_CLOEXEC));
@@ -126,7 +127,7 @@ void worker_core::wait_for_work(bool wants_tick) noexcept {
     // Busy polling (--busy-poll): while work came in recently, poll instead of sleeping, so the
     // next completion is seen without a wake-up (a cross-core IPI, and on a VM an exit from HLT,
     // cost tens of microseconds each).
-    bool poll = busy_poll_ns_ != 0 && monotonic_ns() - last_work_ns_ < busy_poll_ns_;
+    bool poll = poll_window_.window_ns() != 0 && poll_window_.poll(monotonic_ns() - last_work_ns_);
     int rc;
     if (poll) {
         rc = ring_->submit_and_poll();
@@ -145,7 +146,11 @@ void worker_core::wait_for_work(bool wants_tick) noexcept {
 unsigned worker_core::reap(std::span<completion> out) noexcept {
     unsigned n = ring_->reap(out);
     metrics_.completions.add(n);
-    if (n != 0) last_work_ns_ = monotonic_ns();
+    if (n != 0) {
+        std::uint64_t now = monotonic_ns();
+        poll_window_.on_gap(now - last_work_ns_);
+        last_work_ns_ = now;
+    }
     return n;
 }
 

@@ -21,6 +21,7 @@
 #include "base/unique_fd.hpp"
 #include "engine/host/config.hpp"
 #include "engine/host/metrics.hpp"
+#include "engine/host/poll_window.hpp"
 #include "engine/host/worker_message.hpp"
 #include "engine/uring/buf_ring.hpp"
 #include "engine/uring/ring.hpp"
@@ -143,7 +144,7 @@ class worker_core {
     const int cpu_;
     const config& cfg_;
     const ring_features features_;
-    const std::uint64_t busy_poll_ns_;  // 0: sleep as soon as there is nothing to do
+    poll_window poll_window_;  // --busy-poll (a zero window: sleep as soon as nothing is left)
     std::uint64_t last_work_ns_ = 0;
 
     // Owned by the worker thread once it runs.

@@ -102,12 +102,15 @@ TEST_CASE("durations, CPU lists and switches") {
                   fake_env{}, c) == parse_outcome::run);
     CHECK(c.connect_timeout == milliseconds(300));
     REQUIRE(parse({"--busy-poll", "50us"}, fake_env{}, c) == parse_outcome::run);
-    CHECK(c.busy_poll == std::chrono::microseconds(50));
+    CHECK(c.busy_poll == busy_poll_setting{std::chrono::microseconds(50), false});
     REQUIRE(parse({"--busy-poll", "2ms"}, fake_env{}, c) == parse_outcome::run);
-    CHECK(c.busy_poll == std::chrono::microseconds(2000));
+    CHECK(c.busy_poll == busy_poll_setting{std::chrono::microseconds(2000), false});
     CHECK(c.busy_poll_given);
+    REQUIRE(parse({"--busy-poll", "auto"}, fake_env{}, c) == parse_outcome::run);
+    CHECK(c.busy_poll == busy_poll_setting{busy_poll_setting::auto_ceiling, true});
     REQUIRE(parse({"--busy-poll", "0"}, fake_env{}, c) == parse_outcome::run);
-    CHECK(c.busy_poll == std::chrono::microseconds(0));
+    CHECK(c.busy_poll == busy_poll_setting{});
+    CHECK(error_of({"--busy-poll", "soon"}).find("--busy-poll") != std::string::npos);
     REQUIRE(parse({"--connect-timeout", "300ms", "--idle-timeout", "2m", "--metrics", "off",
                    "--check", "--cores", "1"},
                   fake_env{}, c) == parse_outcome::run);
@@ -198,13 +201,14 @@ TEST_CASE("an admin endpoint off loopback needs a token or an explicit --admin-i
 
 TEST_CASE("busy polling is on by default only when every worker's CPU is isolated") {
     using us = std::chrono::microseconds;
+    const busy_poll_setting adaptive{busy_poll_setting::auto_ceiling, true};
     // Workers on CPUs 2-3 of a host booted with isolcpus=2-3: nothing else runs there.
-    CHECK(default_busy_poll({2, 3}, {2, 3}) == us(50));
-    CHECK(default_busy_poll({2}, {1, 2, 3}) == us(50));
+    CHECK(default_busy_poll({2, 3}, {2, 3}) == adaptive);
+    CHECK(default_busy_poll({2}, {1, 2, 3}) == adaptive);
     // One worker on a shared CPU: spinning there would take another task's time.
-    CHECK(default_busy_poll({1, 2}, {2, 3}) == us(0));
-    CHECK(default_busy_poll({0, 1}, {}) == us(0));
-    CHECK(default_busy_poll({}, {0}) == us(0));
+    CHECK(default_busy_poll({1, 2}, {2, 3}) == busy_poll_setting{});
+    CHECK(default_busy_poll({0, 1}, {}) == busy_poll_setting{});
+    CHECK(default_busy_poll({}, {0}) == busy_poll_setting{});
 
     // Without --busy-poll the kernel's list decides; --busy-poll always wins.
     config c;
@@ -214,5 +218,5 @@ TEST_CASE("busy polling is on by default only when every worker's CPU is isolate
     config d;
     REQUIRE(parse({"--metrics", "off", "--check", "--busy-poll", "0"}, fake_env{}, d) ==
             parse_outcome::run);
-    CHECK(d.busy_poll == us(0));
+    CHECK(d.busy_poll.window == us(0));
 }
