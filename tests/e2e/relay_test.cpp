@@ -157,3 +157,41 @@ TEST_CASE("--busy-poll relays the same bytes and goes back to sleep when traffic
     REQUIRE(after);
     CHECK(*after - *before < 100);  // ~10 ticks a second, plus the scrapes themselves
 }
+
+TEST_CASE("--busy-poll auto polls through a steady stream of requests and sleeps once it stops") {
+    temp_dir dir;
+    test_backend echo(test_backend::mode::echo);
+    write_routing_db(dir.file("routing.db"), {{"echo", echo.port()}});
+    proxy_process proxy(dir, {dir.file("routing.db"), 1, {"--busy-poll", "auto"}});
+    REQUIRE(proxy.process().wait_for_output("a window adapted up to 1000 us", 5s));
+    const std::string loop = "edge_worker_loop_iterations_total{worker=\"0\"}";
+
+    // A kept-alive connection with a request every ~300 µs: gaps the window grows to span, so
+    // the worker polls between requests instead of sleeping (many loop iterations per request;
+    // sleeping takes two or three).
+    auto fd = connect_tcp(proxy.port());
+    REQUIRE(fd);
+    auto before = proxy.metric(loop);
+    int requests = 0;
+    for (auto end = std::chrono::steady_clock::now() + 700ms;
+         std::chrono::steady_clock::now() < end; ++requests) {
+        std::string req = random_bytes(64, requests);
+        REQUIRE(send_all(fd.get(), req));
+        REQUIRE(read_exact(fd.get(), req.size()) == std::optional<std::string>(req));
+        std::this_thread::sleep_for(300us);
+    }
+    auto during = proxy.metric(loop);
+    REQUIRE(before);
+    REQUIRE(during);
+    CHECK(*during - *before > 10.0 * requests);
+
+    // Traffic stops: the worker goes back to sleep (the loop count stops climbing).
+    fd.reset();
+    std::this_thread::sleep_for(300ms);
+    auto idle0 = proxy.metric(loop);
+    std::this_thread::sleep_for(1s);
+    auto idle1 = proxy.metric(loop);
+    REQUIRE(idle0);
+    REQUIRE(idle1);
+    CHECK(*idle1 - *idle0 < 100);
+}
