@@ -97,6 +97,9 @@ ROWS = [
     ("bulk", "bulk throughput, 8 streams (up + down)", "bulk", "GBps", "GB/s", ORDER, None),
     ("bulk", "proxy CPU per GB relayed", "bulk", "cpu_per_GB", "s", ORDER[1:], None),
     ("bulk", "CPU: load side · proxy", "bulk", None, "sat", ORDER, None),
+    ("bulk", "bulk throughput, 1 stream (up + down)", "bulk1", "GBps", "GB/s", ORDER, None),
+    ("bulk", "proxy CPU per GB relayed, 1 stream", "bulk1", "cpu_per_GB", "s", ORDER[1:], None),
+    ("bulk", "CPU: load side · proxy", "bulk1", None, "sat", ORDER, None),
     ("rr", "request p50, proxy on its own CPU", "rr_split", "p50", "us", ORDER, None),
     ("rr", "request p99, proxy on its own CPU", "rr_split", "p99", "us", ORDER, None),
     ("rr", "request p50, no proxy, backend on the proxy's CPU", "rr_far", "p50", "us",
@@ -281,6 +284,8 @@ def targets(rows):
     ratio_target("IPIs per connection, backend closes first (issue 17)",
                  "IPIs per connection" + CLOSE, 1.0)
     ratio_target("CPU per GB relayed, 8 parallel streams", "proxy CPU per GB relayed", 0.8, "bulk")
+    ratio_target("CPU per GB relayed, 1 stream (issue 17)", "proxy CPU per GB relayed, 1 stream",
+                 0.8, "bulk1")
     ratio_target("added p50 latency, kept-alive request/response (proxy on its own CPU)",
                  "added p50 over direct, own CPU", 0.7)
     abs_target("proxy RSS per idle proxied connection", "RSS per idle proxied connection",

@@ -189,10 +189,11 @@ def close_first(r, tgt, cfg):
     return s
 
 
-def bulk(r, tgt, cfg):
-    """8 parallel echo streams moving cfg.bulk_bytes each way."""
-    s = r.measure("bulk", tgt, ["--streams", "8", "--bytes", cfg.bulk_bytes, "--direction", "both"],
-                  cfg.bulk_timeout_s, expect_conns=lambda res: 8)
+def bulk(r, tgt, cfg, streams=8, size=None):
+    """`streams` parallel echo streams moving cfg.bulk_bytes (or size) each way."""
+    s = r.measure("bulk", tgt, ["--streams", str(streams), "--bytes", size or cfg.bulk_bytes,
+                                "--direction", "both"],
+                  cfg.bulk_timeout_s, expect_conns=lambda res: streams)
     if s.get("client"):
         c = s["client"]
         moved = c["bytes"]["sent"] + c["bytes"]["received"]
@@ -201,6 +202,14 @@ def bulk(r, tgt, cfg):
         if s.get("proxy_cpu_s") is not None and moved:
             s["cpu_per_GB"] = s["proxy_cpu_s"] / (moved / 1e9)
     return s
+
+
+def bulk_one(r, tgt, cfg):
+    """One echo stream moving 4 × cfg.bulk_bytes each way (a run about as long as the 8 streams'
+    run, since CPU time is counted in 10 ms ticks): what a single flow costs per GB."""
+    n, unit = cfg.bulk_bytes[:-1], cfg.bulk_bytes[-1]
+    size = f"{4 * int(n)}{unit}" if n.isdigit() and unit in "KMG" else cfg.bulk_bytes
+    return bulk(r, tgt, cfg, streams=1, size=size)
 
 
 def rr(r, tgt, cfg):
