@@ -216,7 +216,7 @@ const option_spec options[] = {
              throw config_error("--buffers: must be a power of two");
      }},
     {"--buffer-size", nullptr, "BYTES",
-     "size of each receive buffer, a multiple of 64. Default 16384",
+     "size of each receive buffer, a multiple of 64. Default 32768",
      [](config& c, std::string_view v, bool) {
          c.buffer_size = need_uint<unsigned>("--buffer-size", v, 1024, 1u << 20);
          if (c.buffer_size % 64 != 0) throw config_error("--buffer-size: must be a multiple of 64");

@@ -59,7 +59,7 @@ struct config {
     unsigned backlog = 4096;                    // --backlog
     std::uint32_t max_conns = 65536;            // --max-conns, per worker
     unsigned buffers = 512;                     // --buffers, per worker
-    unsigned buffer_size = 16384;               // --buffer-size
+    unsigned buffer_size = 32768;               // --buffer-size (BENCHMARKS.md "one stream")
     unsigned max_inflight = 256 * 1024;         // --max-inflight, bytes per direction
     std::uint32_t max_backends = 65536;         // --max-backends (slots)
     busy_poll_setting busy_poll;                // --busy-poll: polling after work, not sleeping
