@@ -1,7 +1,5 @@
 #include "engine/host/config.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
@@ -9,8 +7,6 @@
 #include <fmt/format.h>
 
 #include "base/nearest_word.hpp"
-#include "base/small_file.hpp"
-#include "base/strings.hpp"
 #include "geo/region_map.hpp"
 #include "geo/types.hpp"
 
@@ -431,56 +427,12 @@ std::optional<milliseconds> parse_duration(std::string_view s) noexcept {
     return std::nullopt;
 }
 
-std::optional<std::vector<int>> parse_cpu_list(std::string_view s) {
-    std::vector<int> cpus;
-    for (const std::string& part : split(s, ',')) {
-        auto dash = part.find('-');
-        auto lo = parse_uint<unsigned>(std::string_view(part).substr(0, dash));
-        auto hi = dash == std::string::npos
-                      ? lo
-                      : parse_uint<unsigned>(std::string_view(part).substr(dash + 1));
-        if (!lo || !hi || *hi < *lo || *hi >= CPU_SETSIZE) return std::nullopt;
-        for (unsigned c = *lo; c <= *hi; ++c)
-            cpus.push_back(static_cast<int>(c));
-    }
-    std::sort(cpus.begin(), cpus.end());
-    cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
-    return cpus;
-}
-
-std::vector<int> allowed_cpus() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    std::vector<int> out;
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) return {0};
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-        if (CPU_ISSET(c, &set)) out.push_back(c);
-    return out;
-}
-
 busy_poll_setting default_busy_poll(const std::vector<int>& worker_cpus,
                                     const std::vector<int>& isolated) {
     if (worker_cpus.empty()) return {};
     for (int cpu : worker_cpus)
         if (!std::binary_search(isolated.begin(), isolated.end(), cpu)) return {};
     return busy_poll_setting{busy_poll_setting::auto_ceiling, true};
-}
-
-std::vector<int> isolated_cpus() {
-    std::vector<int> out;
-    for (const char* path :
-         {"/sys/devices/system/cpu/isolated", "/sys/fs/cgroup/cpuset.cpus.isolated"}) {
-        char buf[512];
-        if (!read_small_file(path, buf, sizeof buf)) continue;  // absent, or nothing isolated
-        std::string_view text = trim(std::string_view(buf));
-        while (!text.empty() && text.back() == '\n')
-            text.remove_suffix(1);
-        if (text.empty()) continue;
-        if (auto list = parse_cpu_list(text)) out.insert(out.end(), list->begin(), list->end());
-    }
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
 }
 
 std::string usage_text() {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/cpu_list.hpp"
 #include "base/log.hpp"
 #include "base/socket_address.hpp"
 #include "engine/host/health_options.hpp"
@@ -103,19 +104,16 @@ std::string usage_text();
 
 /// Parses "500ms", "5s", "10m", "1h" or a bare number of seconds.
 std::optional<milliseconds> parse_duration(std::string_view s) noexcept;
-/// Parses a CPU list such as "0-3,6".
-std::optional<std::vector<int>> parse_cpu_list(std::string_view s);
-/// The CPUs this process may run on (sched_getaffinity), ascending.
-std::vector<int> allowed_cpus();
+// parse_cpu_list, allowed_cpus, isolated_cpus: base/cpu_list.hpp.
+using edge::allowed_cpus;
+using edge::isolated_cpus;
+using edge::parse_cpu_list;
 
 /// --busy-poll's default: polling pays off only on a core that no other task wants, since the
 /// spinning would take their time (and a shared CPU's latency gets worse, not better). The kernel
-/// says which cores those are: `isolated` is the union of /sys/devices/system/cpu/isolated
-/// (isolcpus=) and cgroup v2's cpuset.cpus.isolated (isolated partitions). When every worker's
-/// CPU is isolated: `auto` (docs/BENCHMARKS.md "Latency in the same mode"); otherwise off.
+/// says which cores those are (`isolated`: isolated_cpus()). When every worker's CPU is
+/// isolated: `auto` (docs/BENCHMARKS.md "Latency in the same mode"); otherwise off.
 busy_poll_setting default_busy_poll(const std::vector<int>& worker_cpus,
                                     const std::vector<int>& isolated);
-/// The isolated CPUs as the kernel lists them (both files above; absent files add nothing).
-std::vector<int> isolated_cpus();
 
 }  // namespace edge::engine

@@ -319,23 +319,6 @@ std::optional<double> parse_rate(std::string_view t) {
     return *v * scale;
 }
 
-std::optional<std::vector<int>> parse_cpu_list(std::string_view t) {
-    std::vector<int> cpus;
-    while (!t.empty()) {
-        auto comma = t.find(',');
-        auto item = t.substr(0, comma);
-        t = comma == std::string_view::npos ? std::string_view{} : t.substr(comma + 1);
-        auto dash = item.find('-');
-        auto a = parse_uint(item.substr(0, dash));
-        auto b = dash == std::string_view::npos ? a : parse_uint(item.substr(dash + 1));
-        if (!a || !b || *b < *a || *b > 4095) return std::nullopt;
-        for (auto c = *a; c <= *b; ++c)
-            cpus.push_back(int(c));
-    }
-    if (cpus.empty()) return std::nullopt;
-    return cpus;
-}
-
 options parse_args(const std::vector<std::string>& words) {
     if (words.empty()) throw usage_error("a mode is required: rate, rr, bulk, hold or serve");
     options o;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/cpu_list.hpp"
 #include "tools/edge_load/endpoint.hpp"
 
 namespace edge::load {
@@ -79,8 +80,8 @@ std::optional<std::uint64_t> parse_duration_ns(std::string_view text);
 std::optional<std::uint64_t> parse_size(std::string_view text);
 /// "1000", "1000/s", "5k/s", "2.5k".
 std::optional<double> parse_rate(std::string_view text);
-/// "0-3,5,7-8".
-std::optional<std::vector<int>> parse_cpu_list(std::string_view text);
+/// "0-3,5,7-8": the engine's parser (base/cpu_list.hpp).
+using edge::parse_cpu_list;
 
 /// The text of `edge-load --help`.
 std::string usage_text();
